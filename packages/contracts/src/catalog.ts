@@ -25,14 +25,24 @@ export const SessionCreated = z.object({
   deviceName: z.string(),
   createdAt: Timestamp,
 });
-export const SessionRevokeReason = z.enum(['logout', 'reuse_detected', 'deleted', 'expired', 'password_changed']);
+export const SessionRevokeReason = z.enum([
+  'logout',
+  'reuse_detected',
+  'deleted',
+  'expired',
+  'password_changed',
+]);
 export const SessionRevoked = z.object({
   sessionId: Id,
   userId: Id,
   reason: SessionRevokeReason,
   revokedAt: Timestamp,
 });
-export const KeysChanged = z.object({ userId: Id, keyVersion: z.number().int().positive(), changedAt: Timestamp });
+export const KeysChanged = z.object({
+  userId: Id,
+  keyVersion: z.number().int().positive(),
+  changedAt: Timestamp,
+});
 
 // ---- messaging ------------------------------------------------------------
 
@@ -131,7 +141,11 @@ export interface CatalogEntry {
 
 /** Every broker message of the system, by name. Publish and consume validate against the same schema. */
 export const BrokerCatalog = {
-  'user.registered.v1': { exchange: 'events', schema: UserRegistered, summary: 'A user account was created.' },
+  'user.registered.v1': {
+    exchange: 'events',
+    schema: UserRegistered,
+    summary: 'A user account was created.',
+  },
   'session.created.v1': {
     exchange: 'events',
     schema: SessionCreated,
@@ -190,7 +204,8 @@ export const BrokerCatalog = {
   'delivery.frame.v1': {
     exchange: 'delivery',
     schema: DeliveryFrame,
-    summary: 'A WebSocket frame for the devices bound under the routing key (user.<id>, device.<id>, broadcast.all).',
+    summary:
+      'A WebSocket frame for the devices bound under the routing key (user.<id>, device.<id>, broadcast.all).',
     routingKey: 'user.<userId> | device.<deviceId> | broadcast.all',
   },
 } as const satisfies Record<string, CatalogEntry>;

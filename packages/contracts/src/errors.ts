@@ -37,15 +37,27 @@ export const ErrorCatalog = {
   },
   AUTH_USERNAME_TAKEN: { http: 409, retryable: false, message: 'That username is taken' },
   AUTH_FORBIDDEN: { http: 403, wsClose: 4403, retryable: false, message: 'Not allowed' },
-  AUTH_KEYS_CONFLICT: { http: 409, retryable: false, message: 'The key version does not follow the current one' },
+  AUTH_KEYS_CONFLICT: {
+    http: 409,
+    retryable: false,
+    message: 'The key version does not follow the current one',
+  },
 
   // Messaging
   MSG_NOT_MEMBER: { http: 403, retryable: false, message: 'You are not a member of this conversation' },
   MSG_CONVERSATION_NOT_FOUND: { http: 404, retryable: false, message: 'No such conversation' },
   MSG_ENVELOPE_TOO_LARGE: { http: 413, retryable: false, message: 'The message envelope is too large' },
   MSG_GROUP_FULL: { http: 409, retryable: false, message: 'The group has reached its member limit' },
-  MSG_DUPLICATE: { http: 409, retryable: false, message: 'This clientMsgId was already used for another message' },
-  MSG_RESYNC_REQUIRED: { http: 410, retryable: false, message: 'Your cursor is behind the retention horizon; resync' },
+  MSG_DUPLICATE: {
+    http: 409,
+    retryable: false,
+    message: 'This clientMsgId was already used for another message',
+  },
+  MSG_RESYNC_REQUIRED: {
+    http: 410,
+    retryable: false,
+    message: 'Your cursor is behind the retention horizon; resync',
+  },
 
   // WebSocket gateway
   WS_BAD_FRAME: { http: 400, retryable: false, message: 'The frame is not valid' },
@@ -61,7 +73,11 @@ export const ErrorCatalog = {
   // Broker
   BROKER_UNROUTABLE: { http: 500, retryable: true, message: 'The broker could not route the message' },
   BROKER_NOT_CONFIRMED: { http: 503, retryable: true, message: 'The broker did not confirm the publish' },
-  BROKER_INVALID_MESSAGE: { http: 500, retryable: false, message: 'The broker message does not match its schema' },
+  BROKER_INVALID_MESSAGE: {
+    http: 500,
+    retryable: false,
+    message: 'The broker message does not match its schema',
+  },
 } as const satisfies Record<string, { http: number; wsClose?: number; retryable: boolean; message: string }>;
 
 export type ErrorCode = keyof typeof ErrorCatalog;
@@ -97,7 +113,11 @@ export class AppError extends Error {
   }
   toBody(): ErrorBody {
     return {
-      error: { code: this.code, message: this.message, ...(this.details === undefined ? {} : { details: this.details }) },
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.details === undefined ? {} : { details: this.details }),
+      },
     };
   }
 }

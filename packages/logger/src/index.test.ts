@@ -21,7 +21,13 @@ describe('createLogger', () => {
     );
     await expect.poll(() => lines.length).toBe(1);
     const line = lines[0]!;
-    expect(line).toMatchObject({ service: 'auth', version: '1.2.3', instance: 'a1', level: 'info', msg: 'login' });
+    expect(line).toMatchObject({
+      service: 'auth',
+      version: '1.2.3',
+      instance: 'a1',
+      level: 'info',
+      msg: 'login',
+    });
     expect(line.password).toBe('[redacted]');
     expect(line.body).toEqual({ refreshToken: '[redacted]' });
     expect(JSON.stringify(line)).not.toContain('hunter2');
