@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { Id, Seq, Timestamp } from './common.js';
 import { SealedEnvelope } from './e2ee.js';
+import { StoredMessage } from './message.js';
 import type { ExchangeKey } from './topology.js';
+import { ServerFrame } from './ws.js';
 
 /**
  * Every broker message travels as this JSON envelope. `type` is the catalog
@@ -54,20 +56,6 @@ export const MessageSendCommand = z.object({
   envelope: SealedEnvelope,
   receivedAt: Timestamp,
 });
-
-export const StoredMessage = z
-  .object({
-    id: Id,
-    conversationId: Id,
-    seq: Seq,
-    senderId: Id,
-    senderDeviceId: Id,
-    clientMsgId: Id,
-    envelope: SealedEnvelope,
-    createdAt: Timestamp,
-  })
-  .meta({ id: 'StoredMessage' });
-export type StoredMessage = z.infer<typeof StoredMessage>;
 
 export const MessageStored = z.object({
   message: StoredMessage,
@@ -126,7 +114,24 @@ export const OfflineNotification = z.object({
 export const DeliveryFrame = z.object({
   /** Devices to leave out (the sender's own device for its echo, for example). */
   exceptDeviceId: Id.optional(),
-  frame: z.record(z.string(), z.unknown()),
+  frame: ServerFrame,
+});
+
+/** A device connected to or disconnected from a gateway (published by gateways, consumed by the message service). */
+export const PresenceChanged = z.object({
+  userId: Id,
+  deviceId: Id,
+  gatewayId: z.string().min(1).max(128),
+  status: z.enum(['online', 'offline']),
+  at: Timestamp,
+});
+
+/** Ephemeral: a user started or stopped typing (published by gateways, fanned out by the delivery worker). */
+export const TypingIndicated = z.object({
+  conversationId: Id,
+  userId: Id,
+  deviceId: Id,
+  state: z.enum(['start', 'stop']),
 });
 
 // ---- the catalog ----------------------------------------------------------
@@ -200,6 +205,16 @@ export const BrokerCatalog = {
     exchange: 'events',
     schema: OfflineNotification,
     summary: 'A recipient had no connected device when a message was stored (hook for push notifications).',
+  },
+  'presence.changed.v1': {
+    exchange: 'events',
+    schema: PresenceChanged,
+    summary: 'A device connected or disconnected; the message service derives user presence and last seen.',
+  },
+  'typing.indicated.v1': {
+    exchange: 'events',
+    schema: TypingIndicated,
+    summary: 'Ephemeral typing indicator; never stored, expires after a few seconds.',
   },
   'delivery.frame.v1': {
     exchange: 'delivery',

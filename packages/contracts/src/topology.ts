@@ -94,6 +94,23 @@ export const Queues = {
     maxAttempts: 5,
     prefetch: 64,
   },
+  deliveryEphemeral: {
+    name: 'delivery-worker.ephemeral',
+    description: 'Typing indicators: dropped after 5 s, never retried.',
+    bindings: [{ exchange: 'events', keys: ['typing.indicated.v1'] }],
+    durable: true,
+    arguments: { 'x-message-ttl': 5_000, 'x-max-length': 10_000 },
+    maxAttempts: 1,
+    prefetch: 128,
+  },
+  messageEvents: {
+    name: 'message-service.events',
+    description: 'Events the message service keeps state from (device presence).',
+    bindings: [{ exchange: 'events', keys: ['presence.changed.v1'] }],
+    durable: true,
+    maxAttempts: 5,
+    prefetch: 64,
+  },
 } as const satisfies Record<string, QueueSpec>;
 
 export type QueueKey = keyof typeof Queues;
