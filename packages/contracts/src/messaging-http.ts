@@ -81,9 +81,13 @@ export const PresenceList = z.object({ presence: z.array(PresenceEntry) });
 export const PendingQuery = z.object({
   userId: Id,
   limit: z.coerce.number().int().min(1).max(1000).default(200),
+  /** Opaque keyset position from the previous page's `nextPageToken`. */
+  pageToken: z.string().max(512).optional(),
 });
 export const PendingPage = z.object({
+  /** In ascending seq order within each conversation. */
   messages: z.array(StoredMessage),
-  hasMore: z.boolean(),
+  nextPageToken: z.string().nullable(),
+  /** Set on the first page when the device cannot be caught up from its cursors. */
   resync: z.enum(['new_device', 'retention']).nullable(),
 });
