@@ -1,0 +1,9 @@
+export {
+  ACCESS_TOKEN_ALGORITHM,
+  ACCESS_TOKEN_TYPE,
+  type AccessTokenAlgorithm,
+  AccessTokenClaims,
+  type VerifiedAccessToken,
+} from './claims.js';
+export { RevocationList, type RevocationListOptions } from './revocation-list.js';
+export { createVerifier, type KeySource, type Verifier, type VerifierOptions } from './verifier.js';
