@@ -1,0 +1,44 @@
+import { type Broker, connectTransport, createBroker } from '@im/broker';
+import type { MessageName, MessagePayload } from '@im/contracts';
+import type { Logger } from '@im/logger';
+import type { EventPublisher } from './domain/outbox-relay.js';
+
+/** The events this service publishes (all on the events exchange). */
+export type AuthEventName = Extract<
+  MessageName,
+  'user.registered.v1' | 'session.created.v1' | 'session.revoked.v1' | 'keys.changed.v1'
+>;
+
+export interface BrokerConnectOptions {
+  url: string;
+  /** Prefix of exchange and queue names (tests); empty in production. */
+  namespace?: string;
+  logger: Logger;
+  instanceId: string;
+}
+
+/** Connects to RabbitMQ and declares the exchanges this service publishes to. */
+export async function connectBroker(options: BrokerConnectOptions): Promise<Broker> {
+  const transport = await connectTransport({
+    url: options.url,
+    logger: options.logger,
+    connectionName: `auth-service ${options.instanceId}`,
+  });
+  const broker = createBroker({
+    transport,
+    logger: options.logger,
+    instanceId: options.instanceId,
+    ...(options.namespace ? { namespace: options.namespace } : {}),
+  });
+  await broker.declareTopology();
+  return broker;
+}
+
+/** Publishes outbox events; the outbox id becomes the message id, which consumers deduplicate on. */
+export function brokerPublisher(broker: Broker): EventPublisher {
+  return async (event) => {
+    await broker.publish(event.name as AuthEventName, event.payload as MessagePayload<AuthEventName>, {
+      messageId: event.id,
+    });
+  };
+}
