@@ -1,3 +1,4 @@
+export * from './auth-http.js';
 export * from './catalog.js';
 export * from './common.js';
 export * from './e2ee.js';
