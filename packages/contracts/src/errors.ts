@@ -78,6 +78,18 @@ export const ErrorCatalog = {
     retryable: false,
     message: 'The broker message does not match its schema',
   },
+  BROKER_NO_HANDLER: {
+    http: 500,
+    retryable: false,
+    message: 'The consumer of this queue has no handler for this message type',
+  },
+  BROKER_UNAVAILABLE: { http: 503, retryable: true, message: 'No connection to the message broker' },
+  BROKER_NOT_FOUND: { http: 500, retryable: false, message: 'No such exchange or queue on the broker' },
+  BROKER_TOPOLOGY_CONFLICT: {
+    http: 500,
+    retryable: false,
+    message: 'The broker already has this exchange or queue with other settings',
+  },
 } as const satisfies Record<string, { http: number; wsClose?: number; retryable: boolean; message: string }>;
 
 export type ErrorCode = keyof typeof ErrorCatalog;

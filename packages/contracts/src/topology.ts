@@ -16,6 +16,18 @@ export interface ExchangeSpec {
   readonly name: string;
   readonly type: ExchangeType;
   readonly description: string;
+  /**
+   * Whether messages published here are persistent (delivery mode 2, written to
+   * disk by durable queues). Default true; live delivery is transient because
+   * Postgres, not the broker, is what a device recovers from.
+   */
+  readonly persistent?: boolean;
+  /**
+   * Whether a publish that no queue receives is an error to the publisher
+   * (AMQP `mandatory`, AppError `BROKER_UNROUTABLE`). Default false: an event
+   * nobody has subscribed to yet is not a failure.
+   */
+  readonly mandatory?: boolean;
 }
 
 export const Exchanges = {
@@ -24,6 +36,7 @@ export const Exchanges = {
     name: 'im.commands',
     type: 'topic',
     description: 'Commands to the message service; routing key = message name.',
+    mandatory: true,
   },
   /** Facts that happened; anybody may bind a queue (integrators too). */
   events: {
@@ -40,6 +53,7 @@ export const Exchanges = {
     type: 'topic',
     description:
       'Live delivery to gateways; routing key = user.<userId>, device.<deviceId> or broadcast.all.',
+    persistent: false,
   },
 } as const satisfies Record<string, ExchangeSpec>;
 
