@@ -59,6 +59,35 @@ export const ErrorCatalog = {
     message: 'Your cursor is behind the retention horizon; resync',
   },
 
+  // Database plumbing (start-up and test-time failures of @im/db)
+  DB_MIGRATION_EDITED: {
+    http: 500,
+    retryable: false,
+    message: 'A migration that was already applied has been edited',
+  },
+  DB_MIGRATION_FAILED: {
+    http: 500,
+    retryable: false,
+    message: 'A migration failed; resolve it before applying more',
+  },
+  DB_MIGRATIONS_INVALID: { http: 500, retryable: false, message: 'The migrations folder is not valid' },
+  DB_NOT_EMPTY: {
+    http: 500,
+    retryable: false,
+    message: 'The database schema has tables but no migration history; baseline it first',
+  },
+  DB_MIGRATION_LOCK_TIMEOUT: {
+    http: 503,
+    retryable: true,
+    message: 'Timed out waiting for the migration lock',
+  },
+  DB_SCHEMA_DRIFT: { http: 500, retryable: false, message: 'The database does not match the Prisma schema' },
+  DB_EMBEDDED_START_FAILED: {
+    http: 500,
+    retryable: false,
+    message: 'The embedded PostgreSQL server did not start',
+  },
+
   // WebSocket gateway
   WS_BAD_FRAME: { http: 400, retryable: false, message: 'The frame is not valid' },
   WS_FRAME_TOO_LARGE: { http: 413, wsClose: 1009, retryable: false, message: 'The frame is too large' },
