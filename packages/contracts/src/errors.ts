@@ -98,6 +98,18 @@ export const ErrorCatalog = {
   WS_TOO_MANY_CONNECTIONS: { http: 429, wsClose: 4029, retryable: true, message: 'Too many connections' },
   WS_ORIGIN_REFUSED: { http: 403, wsClose: 4403, retryable: false, message: 'Origin not allowed' },
   WS_GOING_AWAY: { http: 503, wsClose: 1012, retryable: true, message: 'Server restarting; reconnect' },
+  WS_RATE_LIMIT_EXCEEDED: {
+    http: 429,
+    wsClose: 1008,
+    retryable: true,
+    message: 'Frames kept coming over the rate limit; connection closed',
+  },
+  WS_UPSTREAM_UNAVAILABLE: {
+    http: 503,
+    wsClose: 1013,
+    retryable: true,
+    message: 'A backend service is unavailable; reconnect later',
+  },
 
   // Broker
   BROKER_UNROUTABLE: { http: 500, retryable: true, message: 'The broker could not route the message' },
