@@ -23,3 +23,10 @@ export async function expectCode(promise: Promise<unknown>, code: CryptoErrorCod
 
 export const hex = (h: string): Uint8Array =>
   Uint8Array.from(h.match(/../g) ?? [], (b) => Number.parseInt(b, 16));
+
+/** A copy of `bytes` with byte `index` XORed with `mask`. */
+export function flip(bytes: Uint8Array, index: number, mask = 1): Uint8Array {
+  const out = bytes.slice();
+  out[index] = (out[index] as number) ^ mask;
+  return out;
+}

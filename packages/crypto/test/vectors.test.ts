@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toHex, utf8 } from '../src/bytes.js';
 import { aeadDecrypt, aeadEncrypt, hkdfSha256, pbkdf2Sha256, scrypt } from '../src/primitives.js';
-import { BACKENDS, expectCode, hex } from './helpers.js';
+import { BACKENDS, expectCode, flip, hex } from './helpers.js';
 
 /**
  * Published test vectors, each run through the library's own wrappers (and
@@ -57,9 +57,8 @@ describe('AES-256-GCM: the GCM specification (McGrew & Viega), test cases 13-16'
       const sealed = await aeadEncrypt('AES-256-GCM', hex(c.key), hex(c.iv), hex(c.pt), hex(c.ad));
       expect(toHex(sealed)).toBe(c.ct + c.tag);
       expect(toHex(await aeadDecrypt('AES-256-GCM', hex(c.key), hex(c.iv), sealed, hex(c.ad)))).toBe(c.pt);
-      sealed[sealed.length - 1] ^= 1;
       await expectCode(
-        aeadDecrypt('AES-256-GCM', hex(c.key), hex(c.iv), sealed, hex(c.ad)),
+        aeadDecrypt('AES-256-GCM', hex(c.key), hex(c.iv), flip(sealed, sealed.length - 1), hex(c.ad)),
         'CRYPTO_DECRYPT_FAILED',
       );
     });
@@ -206,9 +205,7 @@ describe.each(BACKENDS)('X25519 and Ed25519 on the $name backend', (backend) => 
       expect(toHex(sig)).toBe(v.sig);
       expect(await backend.ed25519Verify(hex(v.pk), hex(v.msg), sig)).toBe(true);
       expect(await backend.ed25519Verify(hex(v.pk), Uint8Array.of(...hex(v.msg), 0), sig)).toBe(false);
-      const bad = sig.slice();
-      bad[0] ^= 1;
-      expect(await backend.ed25519Verify(hex(v.pk), hex(v.msg), bad)).toBe(false);
+      expect(await backend.ed25519Verify(hex(v.pk), hex(v.msg), flip(sig, 0))).toBe(false);
     });
   }
 });
