@@ -58,6 +58,11 @@ export const ErrorCatalog = {
     retryable: false,
     message: 'Your cursor is behind the retention horizon; resync',
   },
+  MSG_NOT_GROUP: {
+    http: 409,
+    retryable: false,
+    message: 'Only a group conversation can be renamed or change members',
+  },
 
   // Database plumbing (start-up and test-time failures of @im/db)
   DB_MIGRATION_EDITED: {

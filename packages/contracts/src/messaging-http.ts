@@ -63,6 +63,7 @@ export const HistoryPage = z.object({
   /** More messages exist in the direction asked. */
   hasMore: z.boolean(),
 });
+export type HistoryPage = z.infer<typeof HistoryPage>;
 
 export const PresenceQuery = z.object({
   userIds: z
@@ -90,4 +91,16 @@ export const PendingPage = z.object({
   nextPageToken: z.string().nullable(),
   /** Set on the first page when the device cannot be caught up from its cursors. */
   resync: z.enum(['new_device', 'retention']).nullable(),
+});
+export type PendingPage = z.infer<typeof PendingPage>;
+
+export const MemberList = z.object({ members: z.array(Member) });
+
+/** Internal (gateway, delivery worker → message service). */
+export const DeviceParams = z.object({ deviceId: Id });
+export const UserParams = z.object({ id: Id });
+export const MemberIdList = z.object({ memberIds: z.array(Id) });
+export const ContactList = z.object({
+  /** Everyone who shares at least one conversation with the user. */
+  userIds: z.array(Id),
 });
