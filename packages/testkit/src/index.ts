@@ -1,3 +1,4 @@
 export * from './broker.js';
+export * from './database.js';
 export * from './process.js';
 export * from './tcp-proxy.js';
