@@ -53,6 +53,11 @@ export const AuthEnv = z.object({
   LOG_PRETTY: envs.boolean(false),
   /** postgres://… of the auth service's own database (`?schema=name` picks a Postgres schema; default public). */
   DATABASE_URL: envs.url,
+  /** Postgres schema of the tables, when several services share one database (overrides `?schema=`). */
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'use a lower-case identifier')
+    .optional(),
   /** amqp://… of RabbitMQ. */
   AMQP_URL: envs.url,
   /** Prefix of exchange and queue names (test isolation); empty in production. */

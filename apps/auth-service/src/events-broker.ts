@@ -1,4 +1,4 @@
-import { type Broker, connectTransport, createBroker } from '@im/broker';
+import { type AmqpTransportOptions, type Broker, connectTransport, createBroker } from '@im/broker';
 import type { MessageName, MessagePayload } from '@im/contracts';
 import type { Logger } from '@im/logger';
 import type { EventPublisher } from './domain/outbox-relay.js';
@@ -15,11 +15,14 @@ export interface BrokerConnectOptions {
   namespace?: string;
   logger: Logger;
   instanceId: string;
+  /** Connection tuning (timeouts, reconnect backoff); defaults suit production. */
+  tuning?: Partial<Omit<AmqpTransportOptions, 'url' | 'logger'>>;
 }
 
 /** Connects to RabbitMQ and declares the exchanges this service publishes to. */
 export async function connectBroker(options: BrokerConnectOptions): Promise<Broker> {
   const transport = await connectTransport({
+    ...options.tuning,
     url: options.url,
     logger: options.logger,
     connectionName: `auth-service ${options.instanceId}`,

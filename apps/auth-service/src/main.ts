@@ -25,7 +25,7 @@ await runMain({
     logger.info({ config: redactConfig(env) }, 'starting');
     const sealingKey = parseSealingKey(env.SIGNING_KEY_ENCRYPTION_KEY);
     // Prisma connects on first use: nothing to close if start-up fails before the steps below.
-    const store = connectStore(env.DATABASE_URL);
+    const store = connectStore({ url: env.DATABASE_URL, schema: env.DATABASE_SCHEMA, logger });
     const broker = await connectBroker({
       url: env.AMQP_URL,
       namespace: env.BROKER_NAMESPACE,

@@ -20,7 +20,7 @@ export async function renderOpenApi(): Promise<string> {
     SIGNING_KEY_ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'),
   });
   const logger = silentLogger();
-  const store = connectStore(env.DATABASE_URL);
+  const store = connectStore({ url: env.DATABASE_URL });
   const components = createComponents({
     store,
     settings: settingsFromEnv(env),

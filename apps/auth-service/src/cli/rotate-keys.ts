@@ -20,6 +20,7 @@ const env = parseEnv(
   `${SERVICE_NAME} keys:rotate`,
   AuthEnv.pick({
     DATABASE_URL: true,
+    DATABASE_SCHEMA: true,
     SIGNING_KEY_ENCRYPTION_KEY: true,
     SIGNING_KEY_REFRESH: true,
     ACCESS_TOKEN_TTL: true,
@@ -38,7 +39,7 @@ const logger = createLogger({
   version: SERVICE_VERSION,
   level: env.LOG_LEVEL,
 });
-const store = connectStore(env.DATABASE_URL);
+const store = connectStore({ url: env.DATABASE_URL, schema: env.DATABASE_SCHEMA, logger });
 try {
   const ring = new SigningKeyRing({
     repository: store.signingKeys,

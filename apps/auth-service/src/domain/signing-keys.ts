@@ -14,6 +14,12 @@ import type { SigningKeyRecord, SigningKeyRepository } from '../repositories/sig
 import type { Clock } from './clock.js';
 import type { SealingKey } from './sealing.js';
 
+/**
+ * Activation time of a first key: it has no predecessor to overlap with, so it
+ * is active on every clock, including one of a copy that runs behind.
+ */
+const ALWAYS = new Date(0);
+
 export interface SigningKeyRingOptions {
   repository: SigningKeyRepository;
   sealingKey: SealingKey;
@@ -95,7 +101,7 @@ export class SigningKeyRing {
 
   /** Creates the first key if there is none (safe when N copies start at once), then loads. */
   async initialize(): Promise<void> {
-    const created = await this.#options.repository.addIfNone(await this.#newKey(this.#options.clock()));
+    const created = await this.#options.repository.addIfNone(await this.#newKey(ALWAYS));
     if (created) this.#options.logger.info('created the first signing key');
     await this.reload();
   }
@@ -121,9 +127,9 @@ export class SigningKeyRing {
     activationDelayMs = 2 * this.#options.refreshIntervalMs,
   ): Promise<{ kid: string; activatesAt: Date; deleted: string[] }> {
     const now = this.#options.clock();
-    // With no key at all there is nothing to overlap with: the first one signs at once.
+    // With no key at all there is nothing to overlap with: the first one signs at once (on every clock).
     const first = (await this.#options.repository.list()).length === 0;
-    const activatesAt = new Date(now.getTime() + (first ? 0 : activationDelayMs));
+    const activatesAt = first ? ALWAYS : new Date(now.getTime() + activationDelayMs);
     const key = await this.#newKey(activatesAt);
     await this.#options.repository.add(key);
     const { expired } = planKeys(await this.#options.repository.list(), now, this.#retentionMs);

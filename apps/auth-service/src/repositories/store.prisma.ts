@@ -42,7 +42,8 @@ class PrismaUserRepository implements UserRepository {
 
   searchByPrefix(prefix: string, limit: number): Promise<UserRecord[]> {
     return this.db.user.findMany({
-      where: { usernameCanonical: { startsWith: prefix } },
+      // Prisma passes `startsWith` to LIKE unescaped: `_` and `%` would be wildcards.
+      where: { usernameCanonical: { startsWith: prefix.replace(/[\\%_]/g, '\\$&') } },
       orderBy: { usernameCanonical: 'asc' },
       take: limit,
     });
