@@ -1,0 +1,118 @@
+import { hostname } from 'node:os';
+import { createVerifier } from '@im/auth-client';
+import { connectAmqp, createBroker } from '@im/broker';
+import { parseEnv, redactConfig } from '@im/config';
+import { migrate, pgAdapter } from '@im/db';
+import { createLogger } from '@im/logger';
+import { runMain } from '@im/service';
+import { build } from './app.js';
+import { createOutboxSignal } from './domain/outbox-signal.js';
+import { Env } from './env.js';
+import { MIGRATIONS_DIR } from './paths.js';
+import { createPrismaStore } from './repositories/prisma-store.js';
+import { SERVICE_NAME, SERVICE_VERSION } from './version.js';
+import { createMessageWorker, type WorkerComponent, WorkerComponents } from './worker.js';
+
+const env = parseEnv(SERVICE_NAME, Env);
+const instanceId = env.INSTANCE_ID ?? `${hostname()}:${process.pid}`;
+const logger = createLogger({
+  service: SERVICE_NAME,
+  version: SERVICE_VERSION,
+  instance: instanceId,
+  level: env.LOG_LEVEL,
+  pretty: env.LOG_PRETTY,
+});
+
+await runMain({
+  logger,
+  shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+  async start(lifecycle) {
+    logger.info({ config: redactConfig(env) }, 'starting');
+    if (env.MIGRATE_ON_START) {
+      const result = await migrate({
+        url: env.DATABASE_URL,
+        schema: env.DATABASE_SCHEMA,
+        migrationsDir: MIGRATIONS_DIR,
+        logger,
+      });
+      logger.info(result, 'migrations applied');
+    }
+
+    const store = createPrismaStore({
+      adapter: pgAdapter({
+        url: env.DATABASE_URL,
+        schema: env.DATABASE_SCHEMA,
+        max: env.DATABASE_POOL_MAX,
+        applicationName: SERVICE_NAME,
+        onPoolError: (err) => logger.warn({ err }, 'idle database connection failed'),
+      }),
+      logger,
+    });
+    const transport = await connectAmqp({
+      url: env.AMQP_URL,
+      logger,
+      connectionName: `${SERVICE_NAME} ${instanceId}`,
+    });
+    const broker = createBroker({
+      transport,
+      logger,
+      instanceId,
+      ...(env.BROKER_NAMESPACE ? { namespace: env.BROKER_NAMESPACE } : {}),
+    });
+    const outbox = createOutboxSignal();
+    const components = new Set(env.COMPONENTS);
+    const worker = createMessageWorker({
+      store,
+      broker,
+      logger,
+      outbox,
+      components: WorkerComponents.filter((c: WorkerComponent) => components.has(c)),
+      sendBatchSize: env.SEND_BATCH_SIZE,
+      sendConcurrency: env.SEND_CONCURRENCY,
+      receiptBatchSize: env.RECEIPT_BATCH_SIZE,
+      presenceBatchSize: env.PRESENCE_BATCH_SIZE,
+      maxEnvelopeBytes: env.MAX_ENVELOPE_BYTES,
+      commandMaxAttempts: env.COMMAND_MAX_ATTEMPTS,
+      outboxBatchSize: env.OUTBOX_BATCH_SIZE,
+      outboxPollMs: env.OUTBOX_POLL_MS,
+      presenceExpiryMs: env.PRESENCE_EXPIRY_MS,
+      presenceSweepMs: env.PRESENCE_SWEEP_MS,
+      retentionSweepMs: env.RETENTION_SWEEP_MS,
+      ...(env.RETENTION_DAYS === undefined ? {} : { retentionMs: env.RETENTION_DAYS * 86_400_000 }),
+    });
+
+    // Shutdown order: stop taking HTTP requests, finish and ack in-flight batches, then close the broker and database.
+    const app = components.has('http')
+      ? await build({
+          logger,
+          store,
+          verifier: createVerifier({
+            jwksUrl: env.JWKS_URL,
+            issuer: env.JWT_ISSUER,
+            audience: env.JWT_AUDIENCE,
+          }),
+          internalToken: env.INTERNAL_TOKEN,
+          maxGroupMembers: env.MAX_GROUP_MEMBERS,
+          presenceExpiryMs: env.PRESENCE_EXPIRY_MS,
+          outbox,
+          health: lifecycle,
+          trustProxy: env.TRUST_PROXY,
+          readiness: {
+            broker: () => {
+              if (!broker.isConnected()) throw new Error('no connection to RabbitMQ');
+            },
+          },
+        })
+      : undefined;
+    if (app) lifecycle.onShutdown('stop accepting HTTP', () => app.close());
+    lifecycle.onShutdown('stop the worker', () => worker.stop());
+    lifecycle.onShutdown('close the broker', () => broker.close());
+    lifecycle.onShutdown('close the database', () => store.close());
+
+    await worker.start();
+    if (app) {
+      const address = await app.listen({ port: env.PORT, host: env.HOST });
+      logger.info({ address }, 'listening');
+    }
+  },
+});
