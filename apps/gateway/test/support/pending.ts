@@ -26,6 +26,11 @@ export class ScriptedPending implements MessageServiceClient {
     private readonly resync: PendingPage['resync'] = null,
   ) {}
 
+  /** More messages stored (they show up in pages read from now on, as in the database). */
+  append(...messages: StoredMessage[]): void {
+    this.messages.push(...messages);
+  }
+
   /** Page `index` (0-based) will not be answered until `release()`. */
   holdPage(index: number): void {
     let open!: () => void;
