@@ -187,6 +187,9 @@ export class AmqpTransport implements Transport {
   }
 
   async deleteQueue(name: string): Promise<void> {
+    // Its consumers end with it (as RabbitMQ cancels them) instead of trying to bring it back.
+    for (const subscription of this.#subscriptions)
+      if (subscription.queue === name) void subscription.cancel();
     this.#queues.delete(name);
     for (const [key, binding] of this.#bindings) if (binding.queue === name) this.#bindings.delete(key);
     await this.#admin(`delete queue '${name}'`, (ch) => ch.deleteQueue(name));
@@ -295,9 +298,8 @@ export class AmqpTransport implements Transport {
 
   /** Runs after every (re)connection, before the connection is handed out. */
   async #setup(model: ChannelModel): Promise<void> {
-    model.on('error', (error: Error) =>
-      this.#logger.warn({ ...errorContext(error) }, 'RabbitMQ connection error'),
-    );
+    // Errors before amqplib hands the connection over (after that, start()'s listener reports them).
+    model.on('error', (error: Error) => this.#logger.debug({ ...errorContext(error) }, 'connection error'));
     const session = new Session(model, this.#logger);
     model.once('close', () => {
       session.closed = true;
