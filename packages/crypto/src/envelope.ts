@@ -270,6 +270,14 @@ export interface OpenContext {
   me: IdentityKeys | readonly IdentityKeys[];
   /** The sender's public keys from the key directory, at the envelope's senderKeyVersion. */
   senderPublic: PublicKeyBundle;
+  /**
+   * Where the message was delivered (the stored message's fields). Any field
+   * given must equal the envelope's signed one, or `CRYPTO_CONTEXT_MISMATCH`:
+   * this stops a server or member replaying a valid envelope into another
+   * conversation or under another message. Clients should always pass
+   * `conversationId`.
+   */
+  expected?: { conversationId?: string; senderId?: string; clientMsgId?: string };
 }
 
 /** Refuses unknown versions and algorithms by name before the schema would call them malformed. */
@@ -300,6 +308,19 @@ export async function open(raw: unknown, ctx: OpenContext, options?: BackendOpti
   const backend = await resolveBackend(options);
   const env = parseEnvelope(raw);
   const alg = env.alg;
+
+  for (const field of ['conversationId', 'senderId', 'clientMsgId'] as const) {
+    const want = ctx.expected?.[field];
+    if (want !== undefined && want !== env[field]) {
+      throw new CryptoError(
+        'CRYPTO_CONTEXT_MISMATCH',
+        `the envelope's ${field} is not the one it was delivered with`,
+        {
+          field,
+        },
+      );
+    }
+  }
 
   const sender = decodeBundle(ctx.senderPublic);
   if (sender.userId !== env.senderId || sender.keyVersion !== env.senderKeyVersion) {

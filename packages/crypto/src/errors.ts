@@ -21,6 +21,8 @@ export const CryptoErrorCodes = {
   CRYPTO_WRONG_SENDER_KEY: 'The sender key does not match the envelope',
   /** The envelope was sealed for another version of your key than the one given. */
   CRYPTO_KEY_VERSION_MISMATCH: 'The message was sealed for another version of your key',
+  /** The envelope belongs to another conversation, sender or clientMsgId than the one it was delivered as. */
+  CRYPTO_CONTEXT_MISMATCH: 'The envelope does not belong where it was delivered',
   /** A public key is of the wrong size or of small order (refused for key agreement). */
   CRYPTO_BAD_PUBLIC_KEY: 'Invalid public key',
   /** The caller passed arguments the library refuses (duplicates, sizes, weak parameters). */

@@ -120,6 +120,25 @@ describe.each(BACKENDS)('seal/open on the $name backend', (backend) => {
     await expectCode(open(env, { me: c.bob, senderPublic: aliceV2 }, opts), 'CRYPTO_WRONG_SENDER_KEY');
   });
 
+  it('refuses an envelope delivered under another conversation, sender or clientMsgId', async () => {
+    const c = await cast(backend);
+    const input = aliceToBobAndCarol(c);
+    const env = await seal(input, opts);
+    const base = { me: c.bob, senderPublic: publicBundle(c.alice) };
+    const where = {
+      conversationId: input.conversationId,
+      senderId: c.alice.userId,
+      clientMsgId: input.clientMsgId,
+    };
+    expect(fromUtf8(await open(env, { ...base, expected: where }, opts))).toBe('meet at the usual place');
+    for (const field of ['conversationId', 'senderId', 'clientMsgId'] as const) {
+      await expectCode(
+        open(env, { ...base, expected: { ...where, [field]: c.eve.userId } }, opts),
+        'CRYPTO_CONTEXT_MISMATCH',
+      );
+    }
+  });
+
   it('opens with the key version the envelope names, from a keyring', async () => {
     const c = await cast(backend);
     const env = await seal(aliceToBobAndCarol(c), opts);
