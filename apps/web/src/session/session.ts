@@ -53,10 +53,13 @@ export class SessionManager {
     return this.#session;
   }
 
-  subscribe(listener: SessionListener): () => void {
+  /** Bound, so it can be handed to `useSyncExternalStore` as is. */
+  subscribe = (listener: SessionListener): (() => void) => {
     this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
-  }
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  };
 
   /** Stores a fresh pair from login. */
   begin(pair: TokenPair): StoredSession {

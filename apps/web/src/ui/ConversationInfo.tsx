@@ -184,7 +184,9 @@ function SafetyNumber(props: {
         {groups.map((g, i) => (
           // Position is the identity of each group of digits.
           // biome-ignore lint/suspicious/noArrayIndexKey: fixed 12 groups
-          <span key={i}>{g}</span>
+          <span key={i} className="group">
+            {g}
+          </span>
         ))}
       </div>
       <p className="small muted">

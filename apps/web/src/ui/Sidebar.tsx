@@ -193,7 +193,7 @@ function ConversationRow(props: {
         <span className="row-bottom">
           <span className={`row-preview ${typing.length > 0 ? 'typing' : ''}`}>{preview}</span>
           {unread > 0 && (
-            <span className="badge">
+            <span className="badge" data-count={unread}>
               {unread > 99 ? '99+' : unread}
               <span className="sr-only"> unread</span>
             </span>

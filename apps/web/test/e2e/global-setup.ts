@@ -1,0 +1,81 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, type RunningProcess, startProcess, tsxCommand } from '@im/testkit';
+import { build } from 'vite';
+import type { TestProject } from 'vitest/node';
+import { createEmptyDatabase, type EmptyDatabase } from './database.js';
+
+const webRoot = new URL('../..', import.meta.url).pathname;
+const standaloneMain = new URL('../../../standalone/src/main.ts', import.meta.url).pathname;
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Origin of the standalone system serving the built web app, e.g. http://127.0.0.1:43210. */
+    baseUrl: string;
+  }
+}
+
+/** Builds the production app unless dist/ is newer than every source (turbo's `build` ran just before). */
+async function buildIfStale(): Promise<void> {
+  const builtAt = await stat(join(webRoot, 'dist/index.html')).then(
+    (s) => s.mtimeMs,
+    () => 0,
+  );
+  const { readdir } = await import('node:fs/promises');
+  let newest = 0;
+  for (const dir of ['src', 'public']) {
+    for (const entry of await readdir(join(webRoot, dir), { recursive: true, withFileTypes: true })) {
+      if (entry.isFile()) newest = Math.max(newest, (await stat(join(entry.parentPath, entry.name))).mtimeMs);
+    }
+  }
+  newest = Math.max(newest, (await stat(join(webRoot, 'index.html'))).mtimeMs);
+  if (builtAt > newest) return;
+  await build({ root: webRoot, logLevel: 'warn', configFile: join(webRoot, 'vite.config.ts') });
+}
+
+/**
+ * Starts the whole system once for the end-to-end files: the standalone
+ * process (every service in one process, in-process broker) on a free port,
+ * on a fresh database of the machine's PostgreSQL, serving the built app.
+ * Each test makes its own users, so files share it safely.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  await buildIfStale();
+  const port = await freePort();
+  const dataDir = await mkdtemp(join(tmpdir(), 'im-web-e2e-'));
+  let database: EmptyDatabase | undefined;
+  let server: RunningProcess | undefined;
+  try {
+    database = await createEmptyDatabase('im_web_e2e');
+    const { command, args } = tsxCommand(standaloneMain);
+    server = await startProcess({
+      name: 'standalone',
+      command,
+      args,
+      cwd: join(webRoot, '../..'),
+      env: {
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: dataDir,
+        DATABASE_URL: database.url,
+        AMQP_URL: undefined,
+        LOG_LEVEL: 'warn',
+      },
+      readyUrl: `http://127.0.0.1:${port}/`,
+      timeoutMs: 120_000,
+    });
+  } catch (error) {
+    await database?.drop();
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+  project.provide('baseUrl', `http://127.0.0.1:${port}`);
+  return async () => {
+    const code = await server?.stop('SIGTERM', 15_000);
+    if (code !== 0 && code !== 'SIGTERM')
+      console.warn(`standalone exited with ${code}:\n${server?.output().slice(-4000)}`);
+    await database?.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+}
