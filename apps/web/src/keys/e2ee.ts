@@ -29,6 +29,10 @@ export interface ContactKeys {
 
 export type KeyAlertListener = (keys: ContactKeys) => void;
 
+function describe(error: unknown): string {
+  return isCryptoError(error) ? error.code : error instanceof Error ? error.message : String(error);
+}
+
 function toBundle(keys: UserKeys): PublicKeyBundle {
   return { userId: keys.userId, keyVersion: keys.keyVersion, x25519: keys.x25519, ed25519: keys.ed25519 };
 }
@@ -107,23 +111,45 @@ export class E2ee {
   /** Opens a stored message; a message that cannot be opened says why instead of failing the view. */
   async open(message: StoredMessage): Promise<MessageBody> {
     try {
-      if (message.envelope.senderId !== message.senderId) {
-        return { kind: 'unreadable', reason: 'The sender in the envelope is not the sender of the message.' };
-      }
       const senderPublic = await this.#bundleAt(message.senderId, message.envelope.senderKeyVersion);
-      const bytes = await open(message.envelope, { me: this.#keyring, senderPublic });
+      // The envelope must have been sealed for where it was delivered: no replay into another chat.
+      const bytes = await open(message.envelope, {
+        me: this.#keyring,
+        senderPublic,
+        expected: {
+          conversationId: message.conversationId,
+          senderId: message.senderId,
+          clientMsgId: message.clientMsgId,
+        },
+      });
       return { kind: 'text', text: new TextDecoder().decode(bytes) };
     } catch (error) {
       if (isCryptoError(error)) {
         const reason =
           error.code === 'CRYPTO_BAD_SIGNATURE' || error.code === 'CRYPTO_WRONG_SENDER_KEY'
             ? 'This message failed its signature check and is hidden.'
-            : error.code === 'CRYPTO_NOT_A_RECIPIENT' || error.code === 'CRYPTO_KEY_VERSION_MISMATCH'
-              ? 'This message was not encrypted for this device’s keys.'
-              : `This message cannot be decrypted (${error.code}).`;
+            : error.code === 'CRYPTO_CONTEXT_MISMATCH'
+              ? 'This message was sealed for another conversation or sender and is hidden.'
+              : error.code === 'CRYPTO_NOT_A_RECIPIENT' || error.code === 'CRYPTO_KEY_VERSION_MISMATCH'
+                ? 'This message was not encrypted for this device’s keys.'
+                : `This message cannot be decrypted (${error.code}).`;
         return { kind: 'unreadable', reason };
       }
       return { kind: 'unreadable', reason: 'The sender’s keys could not be fetched to check this message.' };
+    }
+  }
+
+  /** Opens an envelope I sealed myself (an unsent message restored after a reload). */
+  async openOwn(envelope: SealedEnvelope): Promise<MessageBody> {
+    try {
+      const bytes = await open(envelope, {
+        me: this.#keyring,
+        senderPublic: publicBundle(this.identity),
+        expected: { senderId: this.me },
+      });
+      return { kind: 'text', text: new TextDecoder().decode(bytes) };
+    } catch (error) {
+      return { kind: 'unreadable', reason: `This unsent message cannot be opened (${describe(error)}).` };
     }
   }
 

@@ -1,8 +1,8 @@
 /** A minimal promise wrapper over IndexedDB: one database, a few key-value object stores. */
 
 const DB_NAME = 'im-web';
-const DB_VERSION = 1;
-export const STORES = ['device', 'identities', 'contacts'] as const;
+const DB_VERSION = 2;
+export const STORES = ['device', 'identities', 'contacts', 'outbox'] as const;
 export type StoreName = (typeof STORES)[number];
 
 let opening: Promise<IDBDatabase> | undefined;

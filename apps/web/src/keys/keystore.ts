@@ -1,11 +1,11 @@
-import type { PublicKeyBundle } from '@im/contracts';
+import type { PublicKeyBundle, SealedEnvelope } from '@im/contracts';
 import {
   deserializeIdentity,
   type IdentityKeys,
   type SerializedIdentity,
   serializeIdentity,
 } from '@im/crypto';
-import { idbDelete, idbDeletePrefix, idbGet, idbPut } from './idb.js';
+import { idbDelete, idbDeletePrefix, idbGet, idbPrefix, idbPut } from './idb.js';
 
 /**
  * This browser's copy of the user's private keys, in IndexedDB.
@@ -88,10 +88,36 @@ export async function loadKeyring(userId: string): Promise<IdentityKeys[] | null
   return keyring.sort((a, b) => a.keyVersion - b.keyVersion);
 }
 
-/** Removes the user's private keys and what this browser remembers of their contacts' keys. */
+/** Removes the user's private keys, what this browser remembers of their contacts' keys, and unsent messages. */
 export async function forgetUser(userId: string): Promise<void> {
   await idbDelete('identities', userId);
   await idbDeletePrefix('contacts', `${userId}:`);
+  await idbDeletePrefix('outbox', `${userId}:`);
+}
+
+/**
+ * A sealed message not yet stored by the server. Kept so that a message
+ * written offline survives a reload and is sent when the app is back; it is
+ * the encrypted envelope only (this device opens it again to show it).
+ */
+export interface OutboxEntry {
+  readonly clientMsgId: string;
+  readonly conversationId: string;
+  readonly createdAt: string;
+  readonly envelope: SealedEnvelope;
+}
+
+export function saveOutbox(userId: string, entry: OutboxEntry): Promise<void> {
+  return idbPut('outbox', `${userId}:${entry.clientMsgId}`, entry);
+}
+
+export function removeOutbox(userId: string, clientMsgId: string): Promise<void> {
+  return idbDelete('outbox', `${userId}:${clientMsgId}`);
+}
+
+export async function loadOutbox(userId: string): Promise<OutboxEntry[]> {
+  const entries = await idbPrefix<OutboxEntry>('outbox', `${userId}:`);
+  return entries.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
 }
 
 /** A contact's keys as first seen (trust on first use), to warn when they change. */

@@ -3,6 +3,7 @@ import type { Conversation, SealedEnvelope, StoredMessage } from '@im/contracts'
 import type { Api } from '../api/api.js';
 import { describeError, endsSession } from '../api/errors.js';
 import type { E2ee } from '../keys/e2ee.js';
+import { loadOutbox, type OutboxEntry, removeOutbox, saveOutbox } from '../keys/keystore.js';
 import type { SessionManager } from '../session/session.js';
 import {
   type ChatMessage,
@@ -20,6 +21,7 @@ interface Unsealed {
   conversationId: string;
   clientMsgId: string;
   text: string;
+  createdAt: string;
 }
 
 export interface Notice {
@@ -84,6 +86,7 @@ export class ChatController {
       }),
       c.on('message', (message) => void this.#onMessage(message)),
       c.on('status', (status) => {
+        if (status.status !== 'pending') this.#settled(status.clientMsgId);
         if (status.status === 'failed' && status.error) {
           this.#store.dispatch({
             type: 'message/failed',
@@ -146,6 +149,7 @@ export class ChatController {
         if (error.code.startsWith('CLIENT_')) console.warn(`[im] ${error.code}: ${error.message}`);
       }),
     );
+    void this.#restoreOutbox();
     c.connect();
     void this.refreshConversations();
   }
@@ -273,6 +277,7 @@ export class ChatController {
   /** Shows the message at once as pending; seals and sends it now, or when the keys can be had. */
   send(conversationId: string, text: string): void {
     const clientMsgId = crypto.randomUUID();
+    const createdAt = new Date().toISOString();
     this.#bodies.set(clientMsgId, { kind: 'text', text });
     this.#store.dispatch({
       type: 'message/pending',
@@ -280,12 +285,12 @@ export class ChatController {
         clientMsgId,
         conversationId,
         senderId: this.#e2ee.me,
-        createdAt: new Date().toISOString(),
+        createdAt,
         body: { kind: 'text', text },
       },
     });
     this.typing(conversationId, 'stop');
-    void this.#sealAndSend({ conversationId, clientMsgId, text });
+    void this.#sealAndSend({ conversationId, clientMsgId, text, createdAt });
   }
 
   /** Sends a failed message again (under a new clientMsgId: the old one was refused for good). */
@@ -325,7 +330,51 @@ export class ChatController {
       }
       return;
     }
+    try {
+      await saveOutbox(this.#e2ee.me, {
+        clientMsgId: item.clientMsgId,
+        conversationId: item.conversationId,
+        createdAt: item.createdAt,
+        envelope,
+      });
+    } catch (error) {
+      // Sending still works; only a reload before it is stored would lose it.
+      console.warn('[im] could not keep the unsent message in storage', error);
+    }
     this.client.send(item.conversationId, envelope);
+  }
+
+  /** Messages sealed before a reload and not stored yet: show them as pending and send them again. */
+  async #restoreOutbox(): Promise<void> {
+    let entries: OutboxEntry[];
+    try {
+      entries = await loadOutbox(this.#e2ee.me);
+    } catch (error) {
+      console.warn('[im] could not read unsent messages', error);
+      return;
+    }
+    for (const entry of entries) {
+      const body = await this.#e2ee.openOwn(entry.envelope);
+      this.#bodies.set(entry.clientMsgId, body);
+      this.#store.dispatch({
+        type: 'message/pending',
+        message: {
+          clientMsgId: entry.clientMsgId,
+          conversationId: entry.conversationId,
+          senderId: this.#e2ee.me,
+          createdAt: entry.createdAt,
+          body,
+        },
+      });
+      // The same clientMsgId: if the server stored it before the reload, it answers with the stored copy.
+      this.client.send(entry.conversationId, entry.envelope);
+    }
+  }
+
+  #settled(clientMsgId: string): void {
+    removeOutbox(this.#e2ee.me, clientMsgId).catch((error: unknown) =>
+      console.warn('[im] could not drop a sent message from storage', error),
+    );
   }
 
   async #flushUnsealed(): Promise<void> {
