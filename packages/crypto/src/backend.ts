@@ -1,5 +1,5 @@
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
-import { equalBytes, fromHex } from './bytes.js';
+import { equalBytes, fromBase64Url, fromHex } from './bytes.js';
 import { CryptoError } from './errors.js';
 import { subtle, type WebCryptoKey, type WebCryptoKeyUsage } from './primitives.js';
 
@@ -174,9 +174,7 @@ async function publicOf(
   if (typeof jwk.x !== 'string') {
     throw new CryptoError('CRYPTO_BACKEND_UNAVAILABLE', `${curve} JWK export has no public key`);
   }
-  const b64 = jwk.x.replace(/-/g, '+').replace(/_/g, '/');
-  const binary = atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4));
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  return fromBase64Url(jwk.x, `${curve} public key`, KEY_BYTES);
 }
 
 async function agree(privateKey: WebCryptoKey, peerPublicKey: Uint8Array): Promise<Uint8Array> {

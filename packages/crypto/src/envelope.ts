@@ -336,11 +336,12 @@ export async function open(raw: unknown, ctx: OpenContext, options?: BackendOpti
   const ciphertext = fromBase64Url(env.ciphertext, 'ciphertext');
   const signature = fromBase64Url(env.signature, 'signature', 64);
   const wrapped = env.recipients.map((r) => fromBase64Url(r.wrapped, 'wrapped key', CONTENT_KEY_BYTES + 16));
-  for (let i = 1; i < env.recipients.length; i++) {
-    if (byUserId(env.recipients[i - 1] as WrappedRef, env.recipients[i] as WrappedRef) >= 0) {
+  env.recipients.forEach((r, i) => {
+    const previous = env.recipients[i - 1];
+    if (previous !== undefined && byUserId(previous, r) >= 0) {
       throw new CryptoError('CRYPTO_MALFORMED', 'recipients must be unique and sorted by userId');
     }
-  }
+  });
   const header = encodeHeader({ ...env, epk });
 
   const signed = signatureInput(header, wrapped, nonce, ciphertext);
@@ -369,8 +370,6 @@ export async function open(raw: unknown, ctx: OpenContext, options?: BackendOpti
     contentKey.fill(0);
   }
 }
-
-type WrappedRef = { userId: string };
 
 function pickKeys(me: IdentityKeys | readonly IdentityKeys[]): IdentityKeys {
   const list: readonly IdentityKeys[] = isKeyring(me) ? me : [me];
