@@ -48,6 +48,8 @@ const rateLimit = (fallback: string) =>
 export const AuthEnv = z.object({
   PORT: envs.port(3001),
   HOST: envs.host,
+  /** Distinguishes copies in logs and broker connection names; default host:pid. */
+  INSTANCE_ID: z.string().min(1).max(100).optional(),
   LOG_LEVEL: envs.logLevel,
   /** Human-readable logs (development only). */
   LOG_PRETTY: envs.boolean(false),
@@ -58,6 +60,9 @@ export const AuthEnv = z.object({
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'use a lower-case identifier')
     .optional(),
+  /** Apply pending migrations at start-up (under an advisory lock, so copies may start together). */
+  MIGRATE_ON_START: envs.boolean(true),
+  DATABASE_POOL_MAX: z.coerce.number().int().positive().default(10),
   /** amqp://… of RabbitMQ. */
   AMQP_URL: envs.url,
   /** Prefix of exchange and queue names (test isolation); empty in production. */

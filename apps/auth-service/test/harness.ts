@@ -16,10 +16,11 @@ import type { EventPublisher } from '../src/domain/outbox-relay.js';
 import type { PasswordHasher } from '../src/domain/passwords.js';
 import { SealingKey } from '../src/domain/sealing.js';
 import { type AuthEventName, brokerPublisher, connectBroker } from '../src/events-broker.js';
+import { MIGRATIONS_DIR } from '../src/paths.js';
 import { connectStore } from '../src/repositories/connect.js';
 import type { Store } from '../src/repositories/store.js';
 
-export const MIGRATIONS_DIR = new URL('../prisma/migrations', import.meta.url).pathname;
+export { MIGRATIONS_DIR };
 export const SCHEMA_PATH = new URL('../prisma/schema.prisma', import.meta.url).pathname;
 
 const generous = { limit: 10_000, windowMs: 60_000 };
@@ -97,8 +98,14 @@ const AUTH_EVENTS: AuthEventName[] = [
   'keys.changed.v1',
 ];
 
-export async function authTestEnvironment(label: string): Promise<AuthTestEnvironment> {
-  const database = await createTestDatabase({ migrationsDir: MIGRATIONS_DIR });
+export async function authTestEnvironment(
+  label: string,
+  options: { schema?: string } = {},
+): Promise<AuthTestEnvironment> {
+  const database = await createTestDatabase({
+    migrationsDir: MIGRATIONS_DIR,
+    ...(options.schema ? { schema: options.schema } : {}),
+  });
   const namespace = brokerNamespace(`auth-${label}`);
   const broker = await connectBroker({
     url: amqpUrl(),

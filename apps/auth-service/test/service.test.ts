@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AuthTestEnvironment, authTestEnvironment, signUp, type TestApp } from './harness.js';
+import {
+  type AuthTestEnvironment,
+  authTestEnvironment,
+  signUp,
+  TEST_SETTINGS,
+  type TestApp,
+} from './harness.js';
 
 describe('skeleton endpoints', () => {
   let env: AuthTestEnvironment;
@@ -29,5 +35,34 @@ describe('skeleton endpoints', () => {
     expect(
       doc.paths['/v1/auth/register'].post.requestBody.content['application/json'].schema.required,
     ).toEqual(['username', 'password']);
+  });
+});
+
+/** Standalone mode and docker-compose put every service in its own Postgres schema of one database. */
+describe('in a Postgres schema of its own', () => {
+  let env: AuthTestEnvironment;
+  beforeAll(async () => {
+    env = await authTestEnvironment('schema', { schema: 'auth' });
+  });
+  afterAll(() => env?.close());
+
+  it('runs every query there, hand-written SQL (rate limits, outbox, key lock) included', async () => {
+    expect(env.databaseUrl).toContain('schema=auth');
+    const { app } = await env.startApp({
+      settings: {
+        rateLimits: {
+          ...TEST_SETTINGS.rateLimits,
+          registerPerIp: { limit: 1, windowMs: 60_000 },
+        },
+      },
+    });
+    const { tokens } = await signUp(app);
+    await env.waitForEvent('session.created.v1', (d) => d.sessionId === tokens.sessionId);
+    const second = await app.inject({
+      method: 'POST',
+      url: '/v1/auth/register',
+      payload: { username: 'second_user', password: 'long enough pw' },
+    });
+    expect(second.statusCode).toBe(429);
   });
 });

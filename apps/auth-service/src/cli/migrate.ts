@@ -10,8 +10,7 @@ import { migrate } from '@im/db';
 import { createLogger } from '@im/logger';
 import { SERVICE_NAME, SERVICE_VERSION } from '../app.js';
 import { AuthEnv } from '../env.js';
-
-export const MIGRATIONS_DIR = new URL('../../prisma/migrations', import.meta.url).pathname;
+import { MIGRATIONS_DIR } from '../paths.js';
 
 const env = parseEnv(
   `${SERVICE_NAME} migrate`,

@@ -9,6 +9,8 @@ export interface StoreConnectOptions {
   url: string;
   /** The Postgres schema of the tables (default: the URL's, else public). */
   schema?: string;
+  /** Connection pool size (default 10). */
+  poolMax?: number;
   logger?: Logger;
 }
 
@@ -18,6 +20,7 @@ export function connectStore(options: StoreConnectOptions): Store {
     url: options.url,
     ...(options.schema ? { schema: options.schema } : {}),
     applicationName: 'auth-service',
+    ...(options.poolMax ? { max: options.poolMax } : {}),
     onPoolError: (error) =>
       options.logger?.warn({ err: error }, 'idle database connection failed; the pool replaces it'),
   });
