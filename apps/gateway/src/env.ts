@@ -6,7 +6,7 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 
 /** The gateway's environment, parsed once by main.ts. Nothing below main.ts reads process.env. */
 export const GatewayEnv = z.object({
-  PORT: envs.port(3003),
+  PORT: envs.port(8083),
   HOST: envs.host,
   LOG_LEVEL: envs.logLevel,
   /** Human-readable logs (development only). */
@@ -23,14 +23,14 @@ export const GatewayEnv = z.object({
   BROKER_NAMESPACE: z.string().default(''),
 
   /** The auth service's key set. */
-  AUTH_JWKS_URL: envs.url.default('http://127.0.0.1:3001/.well-known/jwks.json'),
+  JWKS_URL: envs.url.default('http://127.0.0.1:3001/.well-known/jwks.json'),
   JWT_ISSUER: z.string().min(1).default('im-auth'),
   JWT_AUDIENCE: z.string().min(1).default('im'),
   /** How long a revoked session is remembered: longer than the access-token lifetime. */
   REVOCATION_RETENTION_MS: envs.durationMs(60 * 60_000),
 
   /** The message service, for the offline drain (internal API). */
-  MESSAGE_SERVICE_URL: envs.url.default('http://127.0.0.1:3002'),
+  MESSAGE_SERVICE_URL: envs.url.default('http://127.0.0.1:8082'),
   /** Shared secret of the internal API (`x-internal-token`). */
   INTERNAL_TOKEN: z.string().min(16, 'use at least 16 characters'),
 

@@ -39,7 +39,7 @@ await runMain({
     const app = await build({
       broker,
       verifier: createVerifier({
-        jwksUrl: env.AUTH_JWKS_URL,
+        jwksUrl: env.JWKS_URL,
         issuer: env.JWT_ISSUER,
         audience: env.JWT_AUDIENCE,
         revocations,

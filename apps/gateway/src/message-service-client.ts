@@ -18,7 +18,7 @@ export interface MessageServiceClient {
 }
 
 export interface HttpMessageServiceClientOptions {
-  /** e.g. http://127.0.0.1:3002 */
+  /** e.g. http://127.0.0.1:8082 */
   baseUrl: string;
   /** Sent as `x-internal-token`. */
   internalToken: string;

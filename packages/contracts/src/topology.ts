@@ -97,6 +97,7 @@ export const Queues = {
         exchange: 'events',
         keys: [
           'message.stored.v1',
+          'message.rejected.v1',
           'receipt.updated.v1',
           'conversation.updated.v1',
           'keys.changed.v1',
@@ -146,6 +147,23 @@ export function gatewayQueue(instanceId: string): QueueSpec {
     arguments: { 'x-expires': 60_000, 'x-max-length': 100_000 },
     maxAttempts: 1,
     prefetch: 256,
+  };
+}
+
+/**
+ * Each delivery-worker copy owns one small queue that hears every membership
+ * change, so that every copy (not only the one that consumed the event from
+ * the shared queue) drops its cached member list at once.
+ */
+export function deliveryWorkerQueue(instanceId: string): QueueSpec {
+  return {
+    name: `delivery-worker.${instanceId}`,
+    description: 'One per delivery-worker copy: membership changes that invalidate its members cache.',
+    bindings: [{ exchange: 'events', keys: ['conversation.updated.v1'] }],
+    durable: false,
+    arguments: { 'x-expires': 60_000, 'x-max-length': 10_000 },
+    maxAttempts: 1,
+    prefetch: 64,
   };
 }
 
