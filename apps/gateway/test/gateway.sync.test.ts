@@ -174,13 +174,13 @@ describe('drain, then live', () => {
     await socket.close();
   });
 
-  it('closes with 1013 when the offline queue cannot be read', async () => {
+  it('closes with 4013 when the offline queue cannot be read', async () => {
     const gateway = await gatewayWith({ messageService: unreachable });
     const user = newUser();
     const socket = await TestSocket.open(gateway.url, {
       token: await auth.token(user.userId, user.deviceId),
     });
-    expect((await socket.waitClosed()).code).toBe(1013);
+    expect((await socket.waitClosed()).code).toBe(4013);
     expect(socket.of('error')[0]?.code).toBe('WS_UPSTREAM_UNAVAILABLE');
     expect(socket.of('ready')).toEqual([]);
   });

@@ -105,13 +105,13 @@ export const ErrorCatalog = {
   WS_GOING_AWAY: { http: 503, wsClose: 1012, retryable: true, message: 'Server restarting; reconnect' },
   WS_RATE_LIMIT_EXCEEDED: {
     http: 429,
-    wsClose: 1008,
+    wsClose: 4008,
     retryable: true,
     message: 'Frames kept coming over the rate limit; connection closed',
   },
   WS_UPSTREAM_UNAVAILABLE: {
     http: 503,
-    wsClose: 1013,
+    wsClose: 4013,
     retryable: true,
     message: 'A backend service is unavailable; reconnect later',
   },
