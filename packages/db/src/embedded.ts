@@ -36,7 +36,8 @@ const OWNER_FILE = 'im-embedded-owner.pid';
  *
  * - initialises the data dir once and reuses it on later starts;
  * - listens on 127.0.0.1 only (no Unix socket), on a free port unless told;
- * - as root, runs the server as the `postgres` system user (created when missing);
+ * - as root, runs the server as the `postgres` system user (created when missing),
+ *   which must be able to reach the data dir (its parent folders need o+x);
  * - after a crash, a server left running for this data dir by a process that is
  *   gone is shut down first, and a stale postmaster.pid is removed; a server
  *   whose owner is still alive is reported, not touched.
@@ -147,7 +148,7 @@ async function clearStaleServer(dataDir: string, logger: DbLogger, timeoutMs: nu
     return;
   }
   const ownerPid = await readPid(join(dataDir, OWNER_FILE));
-  if (ownerPid !== null && ownerPid !== process.pid && isAlive(ownerPid)) {
+  if (ownerPid !== null && isAlive(ownerPid)) {
     throw new AppError(
       'DB_EMBEDDED_START_FAILED',
       `The embedded PostgreSQL in ${dataDir} is already running (server pid ${serverPid}, started by pid ${ownerPid})`,

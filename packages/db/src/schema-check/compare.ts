@@ -215,11 +215,18 @@ function compareDefault(expected: ExpectedDefault, actual: string | null): strin
   }
 }
 
+const IDENT = '(?:"[^"]*"|[a-z_][a-z0-9_$]*)';
+/** A `::type` cast as pg_get_expr prints it: optional schema, multi-word names, modifiers, array brackets. */
+const CAST = new RegExp(
+  `^::\\s*(?:${IDENT}\\.)?(?:"[^"]*"|[a-z_][a-z0-9_$]*(?: [a-z_][a-z0-9_$]*)*)(?:\\(\\s*\\d+(?:\\s*,\\s*\\d+)?\\s*\\))?(?: with(?:out)? time zone)?(?:\\[\\])*`,
+  'i',
+);
+
 /** Compares expressions loosely: case, white space, parentheses and type casts do not count. */
 function normalizeExpression(sql: string): string {
   return sql
     .toLowerCase()
-    .replace(/::\s*(?:"[^"]*"|[a-z_][a-z0-9_ ]*)(?:\(\s*\d+(?:\s*,\s*\d+)?\s*\))?(?:\[\])*/g, '')
+    .replace(new RegExp(CAST.source.slice(1), 'gi'), '')
     .replace(/[\s()]/g, '');
 }
 
@@ -296,10 +303,7 @@ function skipSpaces(p: Parser): void {
 }
 
 function skipCast(p: Parser): void {
-  const cast =
-    /^::(?:"[^"]*"|[a-z_][a-z0-9_.]*(?: [a-z_][a-z0-9_.]*)*)(?:\(\d+(?:,\s*\d+)?\))?(?: with(?:out)? time zone)?(?:\[\])*/i.exec(
-      p.text.slice(p.pos),
-    );
+  const cast = CAST.exec(p.text.slice(p.pos));
   if (cast) p.pos += cast[0].length;
 }
 

@@ -106,7 +106,7 @@ export function expectedSchemaFrom(files: Array<[string, string]>): ExpectedSche
 
 function fromDatamodel(datamodel: Datamodel): ExpectedSchema {
   const models = new Map(datamodel.models.map((m) => [m.name, m]));
-  const enumDbNames = new Map(datamodel.enums.map((e) => [e.name, e.dbName ?? e.name]));
+  const enumDbNames = new Map(datamodel.enums.map((e) => [e.name, pgIdentifier(e.dbName ?? e.name)]));
   const enumValueDbNames = new Map(
     datamodel.enums.map((e) => [e.name, new Map(e.values.map((v) => [v.name, v.dbName ?? v.name]))]),
   );
@@ -123,10 +123,15 @@ function fromDatamodel(datamodel: Datamodel): ExpectedSchema {
     let primaryKey: ExpectedTable['primaryKey'] = null;
     const indexes: ExpectedIndex[] = [];
     for (const index of datamodel.indexes.filter((i) => i.model === model.name)) {
-      const cols = index.fields.map((f) => ({ name: column(f.name), desc: f.sortOrder === 'desc' }));
-      const names = cols.map((c) => c.name);
+      // Default names are built from the full names, then truncated (psl ConstraintNames); the
+      // columns themselves are matched under the names Postgres keeps (truncated to 63 bytes).
+      const names = index.fields.map((f) => column(f.name));
+      const cols = index.fields.map((f) => ({
+        name: pgIdentifier(column(f.name)),
+        desc: f.sortOrder === 'desc',
+      }));
       if (index.type === 'id') {
-        primaryKey = { name: index.dbName ?? primaryKeyName(table), columns: names };
+        primaryKey = { name: index.dbName ?? primaryKeyName(table), columns: cols.map((c) => c.name) };
       } else if (index.type === 'unique' || index.type === 'normal') {
         const unique = index.type === 'unique';
         indexes.push({
@@ -160,19 +165,19 @@ function fromDatamodel(datamodel: Datamodel): ExpectedSchema {
       const columns = from.map(column);
       foreignKeys.push({
         name: foreignKeyName(table, columns),
-        columns,
-        referencedTable: tableName(target),
-        referencedColumns: (field.relationToFields ?? []).map((f) => columnName(target, f)),
+        columns: columns.map(pgIdentifier),
+        referencedTable: pgIdentifier(tableName(target)),
+        referencedColumns: (field.relationToFields ?? []).map((f) => pgIdentifier(columnName(target, f))),
         onDelete:
           (field.relationOnDelete as ReferentialAction | undefined) ??
           (field.isRequired ? 'Restrict' : 'SetNull'),
         onUpdate: (field.relationOnUpdate as ReferentialAction | undefined) ?? 'Cascade',
       });
     }
-    return { name: table, model: model.name, columns, primaryKey, indexes, foreignKeys };
+    return { name: pgIdentifier(table), model: model.name, columns, primaryKey, indexes, foreignKeys };
   });
   const enums = datamodel.enums.map((e) => ({
-    name: e.dbName ?? e.name,
+    name: pgIdentifier(e.dbName ?? e.name),
     values: e.values.map((v) => v.dbName ?? v.name),
   }));
   return { tables, enums };
@@ -183,7 +188,7 @@ function expectedColumn(
   enumDbNames: Map<string, string>,
   enumValueDbNames: Map<string, Map<string, string>>,
 ): ExpectedColumn {
-  const name = field.dbName ?? field.name;
+  const name = pgIdentifier(field.dbName ?? field.name);
   const type: ExpectedType =
     field.kind === 'enum'
       ? { kind: 'enum', name: enumDbNames.get(field.type) ?? field.type, list: field.isList }
@@ -327,6 +332,11 @@ function truncateBytes(text: string, bytes: number): string {
     used += size;
   }
   return out;
+}
+
+/** The name Postgres keeps for an identifier: longer ones are cut to 63 bytes (NAMEDATALEN - 1). */
+function pgIdentifier(name: string): string {
+  return truncateBytes(name, MAX_IDENTIFIER_BYTES);
 }
 
 /** Prisma's default names (psl ConstraintNames), including its truncation to 63 bytes. */
