@@ -8,7 +8,7 @@ export interface GatewayLimits {
   framesPerSecond: number;
   /** … and how many may come at once. */
   frameBurst: number;
-  /** Frames refused for the rate limit within `abuseWindowMs` before the connection is closed (1008). */
+  /** Frames refused for the rate limit within `abuseWindowMs` before the connection is closed (4008). */
   maxRateLimitedFrames: number;
   abuseWindowMs: number;
   /** Connections of one user on this gateway instance; one more is closed with 4029. */

@@ -15,6 +15,8 @@ export interface StartGatewayOptions {
   allowedOrigins?: string[];
   instanceId?: string;
   presenceRefreshMs?: number;
+  /** Listen on this port (default: one the OS picks), e.g. to restart a gateway where clients expect it. */
+  port?: number;
 }
 
 export interface TestGateway {
@@ -46,7 +48,7 @@ export async function startTestGateway(options: StartGatewayOptions): Promise<Te
     ...(options.presenceRefreshMs ? { presenceRefreshMs: options.presenceRefreshMs } : {}),
     closeGraceMs: 1_000,
   });
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
   let closed: Promise<void> | undefined;
   return {
