@@ -82,4 +82,8 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// `pnpm <script> -- --dir …` passes the `--` through; it only separates pnpm's options from ours.
+const argv = process.argv.slice(2);
+const separator = argv.indexOf('--');
+if (separator !== -1) argv.splice(separator, 1);
+process.exitCode = await main(argv);
