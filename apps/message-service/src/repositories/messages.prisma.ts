@@ -1,4 +1,3 @@
-import type { Prisma } from '../generated/prisma/client.js';
 import { toMessage } from './mappers.js';
 import type { HistoryRange, MessageRepository, PendingPosition } from './messages.js';
 import type { Db } from './prisma-db.js';
@@ -30,18 +29,20 @@ export class PrismaMessageRepository implements MessageRepository {
 
   async insertMany(messages: readonly MessageRow[]): Promise<void> {
     if (messages.length === 0) return;
-    await this.db.message.createMany({
-      data: messages.map((m) => ({
-        id: m.id,
-        conversationId: m.conversationId,
-        seq: m.seq,
-        senderId: m.senderId,
-        senderDeviceId: m.senderDeviceId,
-        clientMsgId: m.clientMsgId,
-        envelope: m.envelope as unknown as Prisma.InputJsonObject,
-        createdAt: m.createdAt,
-      })),
-    });
+    // One INSERT of unnested arrays: Prisma's createMany costs far more per row with JSON columns.
+    await this.db.$executeRawUnsafe(
+      `INSERT INTO messages (id, conversation_id, seq, sender_id, sender_device_id, client_msg_id, envelope, created_at)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::uuid[], $5::uuid[], $6::uuid[], $7::jsonb[],
+                            $8::timestamptz[])`,
+      messages.map((m) => m.id),
+      messages.map((m) => m.conversationId),
+      messages.map((m) => m.seq),
+      messages.map((m) => m.senderId),
+      messages.map((m) => m.senderDeviceId),
+      messages.map((m) => m.clientMsgId),
+      messages.map((m) => JSON.stringify(m.envelope)),
+      messages.map((m) => m.createdAt.toISOString()),
+    );
   }
 
   async getMany(ids: readonly string[]): Promise<MessageRow[]> {

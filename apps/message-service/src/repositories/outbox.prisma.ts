@@ -1,5 +1,4 @@
 import type { MessageName } from '@im/contracts';
-import type { Prisma } from '../generated/prisma/client.js';
 import type { NewOutboxEvent, OutboxRepository, OutboxRow } from './outbox.js';
 import type { Db } from './prisma-db.js';
 
@@ -8,14 +7,14 @@ export class PrismaOutboxRepository implements OutboxRepository {
 
   async enqueue(events: readonly NewOutboxEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await this.db.outboxEvent.createMany({
-      data: events.map((e) => ({
-        eventId: e.eventId,
-        name: e.name,
-        messageId: e.messageId ?? null,
-        ...(e.payload === undefined ? {} : { payload: e.payload as Prisma.InputJsonValue }),
-      })),
-    });
+    await this.db.$executeRawUnsafe(
+      `INSERT INTO outbox (event_id, name, message_id, payload)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::jsonb[])`,
+      events.map((e) => e.eventId),
+      events.map((e) => e.name),
+      events.map((e) => e.messageId ?? null),
+      events.map((e) => (e.payload === undefined ? null : JSON.stringify(e.payload))),
+    );
   }
 
   async claim(limit: number): Promise<OutboxRow[]> {
@@ -47,7 +46,10 @@ export class PrismaOutboxRepository implements OutboxRepository {
 
   async delete(ids: readonly bigint[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.db.outboxEvent.deleteMany({ where: { id: { in: [...ids] } } });
+    await this.db.$executeRawUnsafe(
+      'DELETE FROM outbox WHERE id = ANY($1::bigint[])',
+      ids.map((id) => id.toString()),
+    );
   }
 
   count(): Promise<number> {
