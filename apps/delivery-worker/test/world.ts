@@ -3,7 +3,14 @@ import type { AddressInfo } from 'node:net';
 import type { Broker, MessageContext, MessageHandlers } from '@im/broker';
 import type { MessageName, MessagePayload, QueueSpec, ServerFrame } from '@im/contracts';
 import { pgAdapter } from '@im/db';
-import { createTestAuth, newUser, type TestAuth, testBrokers, testLogger } from '@im/gateway/testing';
+import {
+  createTestAuth,
+  newUser,
+  type TestAuth,
+  type TestBrokers,
+  testBrokers,
+  testLogger,
+} from '@im/gateway/testing';
 import {
   build,
   createMessageWorker,
@@ -57,14 +64,17 @@ export interface TestMember {
  * exchange, all in one broker namespace.
  */
 export interface World {
+  readonly brokers: TestBrokers;
   readonly broker: Broker;
+  /** http://127.0.0.1:<port> of the message service. */
+  readonly messageServiceUrl: string;
   readonly auth: TestAuth;
   readonly directory: MemberDirectory;
   readonly messageService: FastifyInstance;
   /** A started delivery worker with its own broker connection and metrics registry. */
   worker(instanceId?: string): Promise<{ worker: DeliveryWorker; metrics: Registry }>;
-  /** The message service's outbox relay (publishes the events its HTTP API writes). */
-  relay(): Promise<MessageWorker>;
+  /** The message service's broker side (default: only the outbox relay, which publishes what its HTTP API writes). */
+  relay(components?: Parameters<typeof createMessageWorker>[0]['components']): Promise<MessageWorker>;
   /** Records frames published under exactly these delivery routing keys (the "online" devices and users). */
   probe(routingKeys: string[]): Promise<FrameProbe>;
   /** Records events of these names. */
@@ -122,7 +132,9 @@ export async function startWorld(prefix: string): Promise<World> {
   }
 
   return {
+    brokers,
     broker,
+    messageServiceUrl: `http://127.0.0.1:${port}`,
     auth,
     directory,
     messageService,
@@ -139,8 +151,8 @@ export async function startWorld(prefix: string): Promise<World> {
       stops.push(() => worker.stop());
       return { worker, metrics };
     },
-    async relay() {
-      const relay = createMessageWorker({ store, broker, logger, components: ['relay'], outboxPollMs: 50 });
+    async relay(components = ['relay']) {
+      const relay = createMessageWorker({ store, broker, logger, components, outboxPollMs: 50 });
       await relay.start();
       stops.push(() => relay.stop());
       return relay;
