@@ -1,5 +1,5 @@
 export * from './broker.js';
 export * from './database.js';
+export * from './empty-database.js';
 export * from './process.js';
 export * from './tcp-proxy.js';
-export * from './empty-database.js';
