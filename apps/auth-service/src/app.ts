@@ -16,6 +16,7 @@ import { AccessTokenIssuer } from './domain/tokens.js';
 import type { AuthEnv } from './env.js';
 import { authRoutes } from './http/auth-routes.js';
 import { retryAfterHeader } from './http/common.js';
+import { internalRoutes } from './http/internal-routes.js';
 import { jwksRoutes } from './http/jwks-routes.js';
 import { keyRoutes } from './http/key-routes.js';
 import { userRoutes } from './http/user-routes.js';
@@ -37,6 +38,8 @@ export interface AuthSettings {
   trustProxy: boolean;
   bodyLimitBytes: number;
   outboxPollIntervalMs: number;
+  /** Shared secret of the internal endpoints (`x-internal-token`); without one they are not served. */
+  internalToken: string | undefined;
 }
 
 export function settingsFromEnv(env: AuthEnv): AuthSettings {
@@ -57,6 +60,7 @@ export function settingsFromEnv(env: AuthEnv): AuthSettings {
     trustProxy: env.TRUST_PROXY,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     outboxPollIntervalMs: env.OUTBOX_POLL_INTERVAL,
+    internalToken: env.INTERNAL_TOKEN,
   };
 }
 
@@ -121,6 +125,7 @@ export function createComponents(options: ComponentOptions): AuthComponents {
     }),
     rateLimiter: new RateLimiter(store.rateLimits, clock),
     policy: {
+      accessTokenTtlSeconds: Math.round(settings.accessTokenTtlMs / 1000),
       refreshTokenTtlSeconds: Math.round(settings.refreshTokenTtlMs / 1000),
       rateLimits: settings.rateLimits,
     },
@@ -171,6 +176,9 @@ export async function build(options: AuthAppOptions): Promise<FastifyInstance> {
   await app.register(authRoutes, { auth: components.auth });
   await app.register(userRoutes, { auth: components.auth });
   await app.register(keyRoutes, { auth: components.auth, keys: components.keyDirectory });
+  if (settings.internalToken) {
+    await app.register(internalRoutes, { auth: components.auth, internalToken: settings.internalToken });
+  }
   await app.register(jwksRoutes, {
     keys: components.signingKeys,
     maxAgeSeconds: Math.max(1, Math.floor(settings.signingKeyRefreshMs / 1000)),

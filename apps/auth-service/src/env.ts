@@ -69,6 +69,8 @@ export const AuthEnv = z.object({
   BROKER_NAMESPACE: z.string().default(''),
   /** Trust X-Forwarded-For (set behind a reverse proxy, or per-IP limits see only the proxy). */
   TRUST_PROXY: envs.boolean(false),
+  /** Shared secret of the internal endpoints (`x-internal-token`); unset: they are not served. */
+  INTERNAL_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
   BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()

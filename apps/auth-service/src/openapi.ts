@@ -18,6 +18,8 @@ export async function renderOpenApi(): Promise<string> {
     DATABASE_URL: 'postgres://openapi@127.0.0.1:1/none',
     AMQP_URL: 'amqp://127.0.0.1:1',
     SIGNING_KEY_ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'),
+    // Served only with a token; set here so the document lists the internal routes.
+    INTERNAL_TOKEN: 'openapi-renderer-placeholder',
   });
   const logger = silentLogger();
   const store = connectStore({ url: env.DATABASE_URL });

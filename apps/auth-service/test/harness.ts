@@ -42,6 +42,7 @@ export const TEST_SETTINGS: AuthSettings = {
   trustProxy: false,
   bodyLimitBytes: 64 * 1024,
   outboxPollIntervalMs: 100,
+  internalToken: 'internal-token-for-tests',
 };
 
 /** A clock the test can move. */

@@ -12,6 +12,7 @@ describe('docs/openapi/auth-service.json', () => {
     const doc = JSON.parse(await renderOpenApi());
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/.well-known/jwks.json',
+      '/internal/v1/revocations',
       '/v1/auth/login',
       '/v1/auth/logout',
       '/v1/auth/password',

@@ -1,4 +1,4 @@
-import { createVerifier, RevocationList } from '@im/auth-client';
+import { createVerifier, loadRevocations, RevocationList } from '@im/auth-client';
 import { AppError, type QueueSpec } from '@im/contracts';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -104,5 +104,81 @@ describe('revocation reaches other services through the broker', () => {
       { timeout: 10_000, interval: 20 },
     );
     expect(await verdict(phone.accessToken)).toBe('accepted');
+  });
+});
+
+/** A service that starts after a revocation learns it from the auth service, not from the event it missed. */
+describe('GET /internal/v1/revocations (a verifier that starts)', () => {
+  let env: AuthTestEnvironment;
+  let app: TestApp['app'];
+  let components: TestApp['components'];
+  let base: string;
+  beforeAll(async () => {
+    env = await authTestEnvironment('revocations-load');
+    ({ app, components } = await env.startApp());
+    base = await app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  afterAll(() => env?.close());
+
+  it('needs the internal token', async () => {
+    const missing = await app.inject({ url: '/internal/v1/revocations' });
+    expect(missing.statusCode).toBe(401);
+    const wrong = await app.inject({
+      url: '/internal/v1/revocations',
+      headers: { 'x-internal-token': 'not-the-internal-token' },
+    });
+    expect(wrong.statusCode).toBe(403);
+    expect(wrong.json().error.code).toBe('AUTH_FORBIDDEN');
+  });
+
+  it('seeds a fresh revocation list with every session revoked within a token lifetime', async () => {
+    const user = await register(app);
+    const keep = await login(app, user.username, PASSWORD, 'keep');
+    const others = [];
+    for (const device of ['a', 'b', 'c']) others.push(await login(app, user.username, PASSWORD, device));
+    // One password change revokes three sessions in the same millisecond.
+    const change = await app.inject({
+      method: 'POST',
+      url: '/v1/auth/password',
+      headers: bearer(keep.accessToken),
+      payload: { currentPassword: PASSWORD, newPassword: 'another good password' },
+    });
+    expect(change.statusCode).toBe(204);
+
+    const list = new RevocationList({ retentionMs: TEST_SETTINGS.accessTokenTtlMs + 60_000 });
+    const loaded = await loadRevocations(list, {
+      authUrl: base,
+      internalToken: TEST_SETTINGS.internalToken!,
+    });
+    expect(loaded).toBe(3);
+    const verifier = createVerifier({
+      jwksUrl: `${base}/.well-known/jwks.json`,
+      issuer: TEST_SETTINGS.issuer,
+      audience: TEST_SETTINGS.audience,
+      revocations: list,
+    });
+    for (const other of others) {
+      await expect(verifier.verify(other.accessToken)).rejects.toMatchObject({
+        code: 'AUTH_SESSION_REVOKED',
+      });
+    }
+    await expect(verifier.verify(keep.accessToken)).resolves.toBeDefined();
+  });
+
+  it('pages by (revokedAt, sessionId) without skipping revocations of the same millisecond', async () => {
+    const all = (await components.auth.recentRevocations({}, 1_000)).revocations;
+    expect(all.length).toBeGreaterThanOrEqual(3);
+    const seen: string[] = [];
+    let page = await components.auth.recentRevocations({}, 2);
+    seen.push(...page.revocations.map((r) => r.sessionId));
+    while (page.hasMore) {
+      const last = page.revocations.at(-1)!;
+      page = await components.auth.recentRevocations(
+        { since: new Date(last.revokedAt), afterId: last.sessionId },
+        2,
+      );
+      seen.push(...page.revocations.map((r) => r.sessionId));
+    }
+    expect(seen).toEqual(all.map((r) => r.sessionId));
   });
 });

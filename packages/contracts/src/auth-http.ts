@@ -119,6 +119,28 @@ export type PublicJwk = z.infer<typeof PublicJwk>;
 export const Jwks = z.object({ keys: z.array(PublicJwk) }).meta({ id: 'Jwks' });
 export type Jwks = z.infer<typeof Jwks>;
 
+/**
+ * Internal (services → auth service, `x-internal-token`): the sessions revoked
+ * recently enough that some of their access tokens may still be alive. A
+ * verifier that starts loads these into its revocation list, then follows
+ * `session.revoked.v1`.
+ */
+export const RevocationsQuery = z.object({
+  /** Next page: the `revokedAt` of the last entry of the previous page (default: the horizon). */
+  since: Timestamp.optional(),
+  /** Next page: the `sessionId` of that entry (entries are ordered by revokedAt, then sessionId). */
+  afterId: Id.optional(),
+});
+
+export const RevocationsResponse = z.object({
+  revocations: z.array(z.object({ sessionId: Id, revokedAt: Timestamp })),
+  /** The lower bound used: the later of `since` and the horizon before which every token has expired. */
+  since: Timestamp,
+  /** More revocations follow: ask again with `since` and `afterId` of the last entry. */
+  hasMore: z.boolean(),
+});
+export type RevocationsResponse = z.infer<typeof RevocationsResponse>;
+
 // ---- public-key directory (end-to-end encryption keys) --------------------
 // The formats themselves (PublicKeyBundle, KeyBackup) belong to e2ee.ts.
 

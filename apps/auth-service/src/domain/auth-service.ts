@@ -6,6 +6,7 @@ import {
   type LoginBody,
   type PublicUser,
   type RegisterBody,
+  type RevocationsResponse,
   type SessionInfo,
   type TokenPair,
 } from '@im/contracts';
@@ -31,6 +32,7 @@ export interface RateLimitPolicy {
 }
 
 export interface AuthPolicy {
+  accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   rateLimits: RateLimitPolicy;
 }
@@ -61,6 +63,9 @@ export interface RequestContext {
 }
 
 const DEFAULT_DEVICE_NAME = 'unnamed device';
+/** Allowed clock difference between this service and verifiers. */
+const CLOCK_SKEW_SECONDS = 60;
+const REVOCATIONS_PAGE = 5_000;
 
 const publicUser = (user: UserRecord): PublicUser => ({ id: user.id, username: user.username });
 
@@ -268,6 +273,34 @@ export class AuthService {
       return revoked.map((sessionId) => this.#revokedEvent(sessionId, user.id, 'password_changed', now));
     });
     this.deps.logger.info({ userId: user.id }, 'password changed; other sessions revoked');
+  }
+
+  /**
+   * Sessions revoked since `since` (never earlier than one access-token
+   * lifetime plus clock skew ago: older revocations have no live token left),
+   * for a verifier that starts without history.
+   */
+  async recentRevocations(
+    page: { since?: Date; afterId?: string } = {},
+    limit = REVOCATIONS_PAGE,
+  ): Promise<RevocationsResponse> {
+    const horizon = new Date(
+      this.deps.clock().getTime() - (this.deps.policy.accessTokenTtlSeconds + CLOCK_SKEW_SECONDS) * 1000,
+    );
+    const resume = page.since !== undefined && page.since > horizon;
+    const from = resume ? page.since! : horizon;
+    const rows = await this.deps.store.sessions.listRevokedSince(
+      from,
+      resume ? page.afterId : undefined,
+      limit + 1,
+    );
+    return {
+      revocations: rows
+        .slice(0, limit)
+        .map((row) => ({ sessionId: row.id, revokedAt: row.revokedAt.toISOString() })),
+      since: from.toISOString(),
+      hasMore: rows.length > limit,
+    };
   }
 
   async getUser(id: string): Promise<PublicUser> {

@@ -33,6 +33,16 @@ export interface SessionRepository {
   /** Revokes every active session of the user except `keep`; returns the ids revoked. */
   revokeAllOfUser(userId: string, reason: RevokeReason, at: Date, keep?: string): Promise<string[]>;
 
+  /**
+   * Sessions revoked after (`since`, `afterId`) in (revokedAt, id) order, at
+   * most `limit`: keyset pages that never skip sessions revoked in the same millisecond.
+   */
+  listRevokedSince(
+    since: Date,
+    afterId: string | undefined,
+    limit: number,
+  ): Promise<Array<{ id: string; revokedAt: Date }>>;
+
   addRefreshToken(token: RefreshTokenRecord): Promise<void>;
   findRefreshTokenByHash(tokenHash: string): Promise<RefreshTokenRecord | null>;
   /**

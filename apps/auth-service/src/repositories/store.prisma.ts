@@ -103,6 +103,22 @@ class PrismaSessionRepository implements SessionRepository {
     return rows.map((row) => row.id);
   }
 
+  async listRevokedSince(
+    since: Date,
+    afterId: string | undefined,
+    limit: number,
+  ): Promise<Array<{ id: string; revokedAt: Date }>> {
+    const rows = await this.db.session.findMany({
+      where: afterId
+        ? { OR: [{ revokedAt: { gt: since } }, { revokedAt: since, id: { gt: afterId } }] }
+        : { revokedAt: { gte: since } },
+      orderBy: [{ revokedAt: 'asc' }, { id: 'asc' }],
+      take: limit,
+      select: { id: true, revokedAt: true },
+    });
+    return rows.map((row) => ({ id: row.id, revokedAt: row.revokedAt! }));
+  }
+
   async addRefreshToken(token: RefreshTokenRecord): Promise<void> {
     await this.db.refreshToken.create({ data: token });
   }
