@@ -75,7 +75,7 @@ describe('assertSchemaMatchesDatabase', () => {
     for (const line of expected) expect((err as AppError).message).toContain(line);
   });
 
-  it.each([
+  it.concurrent.for<[string, string, string[]]>([
     [
       'a required column made nullable',
       'ALTER TABLE "members" ALTER COLUMN "readSeq" DROP NOT NULL',
@@ -178,7 +178,9 @@ describe('assertSchemaMatchesDatabase', () => {
     [
       'a dropped foreign key',
       'ALTER TABLE "members" DROP CONSTRAINT "members_userId_fkey"',
-      ['foreign key "members"("userId") → "User"("id"): missing'],
+      [
+        'foreign key "members"("userId") → "User"("id"): missing (Prisma names it "members_userId_fkey" by default)',
+      ],
     ],
     [
       'a primary key over other columns',
@@ -197,11 +199,16 @@ describe('assertSchemaMatchesDatabase', () => {
       `ALTER TYPE "MemberRole" ADD VALUE 'ADMIN'`,
       ['enum "MemberRole": values "ADMIN" are not in the Prisma schema'],
     ],
-  ])('catches %s', async (_, drift, expected) => {
-    const db = await database();
-    await migrate({ url: db.url, migrationsDir: FIXTURE_MIGRATIONS });
-    await sql(db.url, drift);
-    expect(await differences(db.url)).toEqual(expected);
+  ])('catches %s', async ([, drift, expected], { expect }) => {
+    // Concurrent cases: each owns and drops its database (the shared afterEach would drop others' too).
+    const db = await createScratchDatabase();
+    try {
+      await migrate({ url: db.url, migrationsDir: FIXTURE_MIGRATIONS });
+      await sql(db.url, drift);
+      expect(await differences(db.url)).toEqual(expected);
+    } finally {
+      await db.drop();
+    }
   });
 
   it('checks the schema a service was migrated into, and only that one', async () => {

@@ -456,7 +456,11 @@ function compareForeignKeys(table: ExpectedTable, found: ActualTable, out: Schem
         sameList(a.referencedColumns, wanted.referencedColumns),
     );
     if (i === -1) {
-      out.push({ kind: 'foreignKey', object, problem: 'missing' });
+      out.push({
+        kind: 'foreignKey',
+        object,
+        problem: `missing (Prisma names it ${q(wanted.name)} by default)`,
+      });
       continue;
     }
     const [actual] = unmatched.splice(i, 1) as [ActualForeignKey];
