@@ -5,10 +5,10 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Broker } from '@im/broker';
-import type { MessageName, MessagePayload, QueueSpec, TokenPair } from '@im/contracts';
+import type { MessagePayload, QueueSpec, TokenPair } from '@im/contracts';
 import { silentLogger } from '@im/logger';
 import { amqpUrl, brokerNamespace, createTestDatabase } from '@im/testkit';
-import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { vi } from 'vitest';
 import { type AuthComponents, type AuthSettings, build, createComponents } from '../src/app.js';
 import type { Clock } from '../src/domain/clock.js';
@@ -241,7 +241,3 @@ export async function signUp(app: FastifyInstance, deviceName?: string) {
 export function errorCode(response: LightMyRequestResponse): string {
   return response.json().error?.code;
 }
-
-export type Inject = (options: InjectOptions) => Promise<LightMyRequestResponse>;
-
-export type { MessageName };

@@ -59,7 +59,12 @@ export class RateLimiter {
  * this window that needs previous·(1−f) + count + 1 ≤ limit; in the next window,
  * at fraction g, count·(1−g) + 1 ≤ limit.
  */
-function msUntilAllowed(rule: RateLimitRule, elapsed: number, count: number, previousCount: number): number {
+export function msUntilAllowed(
+  rule: RateLimitRule,
+  elapsed: number,
+  count: number,
+  previousCount: number,
+): number {
   if (count + 1 <= rule.limit && previousCount > 0) {
     const fraction = 1 - (rule.limit - count - 1) / previousCount;
     if (fraction < 1) return (fraction - elapsed) * rule.windowMs;

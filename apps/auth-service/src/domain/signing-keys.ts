@@ -153,7 +153,13 @@ export class SigningKeyRing {
     const loaded = this.#loaded;
     // Re-read when the list is old, or when a key published earlier is due to activate.
     if (!loaded || now - loaded.at >= this.#options.refreshIntervalMs || now >= loaded.nextActivationAt) {
-      await this.reload();
+      try {
+        await this.reload();
+      } catch (error) {
+        // A database blip must not stop signing: the keys already loaded stay valid for a while.
+        if (!loaded) throw error;
+        this.#options.logger.warn({ err: error }, 'could not re-read signing keys; using the loaded ones');
+      }
     }
     return this.#loaded!;
   }
