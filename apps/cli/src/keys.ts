@@ -37,16 +37,19 @@ export class Keys {
   readonly #current = new Map<string, Promise<PublicKeyBundle>>();
   readonly #versions = new Map<string, Promise<PublicKeyBundle>>();
   readonly #listeners = new Set<(notice: KeyNotice) => void>();
+  readonly #name: (userId: string) => string;
 
-  private constructor(session: Session, keyring: IdentityKeys[]) {
+  private constructor(session: Session, keyring: IdentityKeys[], name: (userId: string) => string) {
     this.#session = session;
     this.#keyring = keyring;
+    this.#name = name;
   }
 
-  static async load(session: Session): Promise<Keys> {
+  /** @param name a user's name for messages (the id when not given). */
+  static async load(session: Session, name: (userId: string) => string = (userId) => userId): Promise<Keys> {
     const keyring = await Promise.all(session.account.keyring.map((stored) => deserializeIdentity(stored)));
     keyring.sort((a, b) => a.keyVersion - b.keyVersion);
-    return new Keys(session, keyring);
+    return new Keys(session, keyring, name);
   }
 
   /** This user's newest keys: what new messages are signed with. */
@@ -118,7 +121,7 @@ export class Keys {
       case 'conflict':
       case 'rollback':
         throw new CliError(
-          `the server offers keys for a user that contradict the ones seen before (${change.kind}); not using them`,
+          `the server offers keys for ${this.#name(userId)} that contradict the ones seen before (${change.kind}); not using them`,
           { hint: 'compare safety numbers with `im fingerprint` before you trust this contact again' },
         );
     }
@@ -155,7 +158,7 @@ export class Keys {
       return await endpoints.userKeys(this.#session, userId, keyVersion);
     } catch (error) {
       if (isApiError(error) && error.status === 404) {
-        throw new NoKeysError(userId);
+        throw new NoKeysError(userId, this.#name(userId));
       }
       throw error;
     }
@@ -184,31 +187,36 @@ export class Keys {
   /** Verifies and opens a stored message; a message that cannot be opened says why instead of failing. */
   async openMessage(message: StoredMessage): Promise<Opened> {
     const { envelope } = message;
-    if (
-      envelope.senderId !== message.senderId ||
-      envelope.conversationId !== message.conversationId ||
-      envelope.clientMsgId !== message.clientMsgId
-    ) {
-      return { ok: false, code: 'FORGED', reason: 'the envelope does not match the message it came in' };
-    }
     try {
       const senderPublic = await this.version(envelope.senderId, envelope.senderKeyVersion);
-      const bytes = await open(envelope, { me: this.#keyring, senderPublic });
+      const bytes = await open(envelope, {
+        me: this.#keyring,
+        senderPublic,
+        // The envelope must be the one signed for this conversation, sender and message (no replays).
+        expected: {
+          conversationId: message.conversationId,
+          senderId: message.senderId,
+          clientMsgId: message.clientMsgId,
+        },
+      });
       return { ok: true, text: decoder.decode(bytes) };
     } catch (error) {
       if (isCryptoError(error))
         return { ok: false, code: error.code, reason: describeCryptoFailure(error.code) };
-      if (error instanceof NoKeysError)
+      if (error instanceof NoKeysError) {
         return { ok: false, code: 'NO_KEYS', reason: "the sender's keys are unknown" };
-      throw error;
+      }
+      // The directory could not be asked (server unreachable, …): say so in place of the text.
+      const message = error instanceof Error ? error.message : String(error);
+      return { ok: false, code: 'UNAVAILABLE', reason: `could not get the sender's keys: ${message}` };
     }
   }
 }
 
 export class NoKeysError extends CliError {
   readonly userId: string;
-  constructor(userId: string) {
-    super(`user ${userId} has no encryption keys yet`, {
+  constructor(userId: string, name: string) {
+    super(`${name} has no encryption keys yet`, {
       hint: 'they get keys when they first log in; ask them to log in once',
     });
     this.userId = userId;
@@ -220,6 +228,8 @@ function describeCryptoFailure(code: CryptoErrorCode): string {
     case 'CRYPTO_BAD_SIGNATURE':
     case 'CRYPTO_WRONG_SENDER_KEY':
       return 'the signature does not verify: not sent by who it claims';
+    case 'CRYPTO_CONTEXT_MISMATCH':
+      return 'sealed for another conversation or message (replayed)';
     case 'CRYPTO_NOT_A_RECIPIENT':
       return 'not encrypted for you (sent before you joined?)';
     case 'CRYPTO_KEY_VERSION_MISMATCH':

@@ -118,7 +118,11 @@ export function removeMember(api: Authed, conversationId: string, userId: string
   return api.call('DELETE', `/v1/conversations/${id(conversationId)}/members/${id(userId)}`);
 }
 
-/** Messages after `after` (oldest first) or before `before` (the newest page below it); always ascending. */
+export function leave(api: Authed, conversationId: string) {
+  return api.call('POST', `/v1/conversations/${id(conversationId)}/leave`);
+}
+
+/** Messages after `after` (oldest first), before `before`, or (neither) the newest; always ascending. */
 export function history(
   api: Authed,
   conversationId: string,

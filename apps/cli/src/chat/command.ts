@@ -9,7 +9,7 @@ export async function chatCommand(ctx: Context, args: string[]): Promise<void> {
   const directory = await ctx.directory();
   const conversation = await directory.conversationFor(args[0] ?? '');
   await directory.learn(conversation.members.map((member) => member.userId));
-  const chat = new ChatController(session, keys, directory, conversation);
+  const chat = new ChatController(session, keys, directory, conversation, Boolean(ctx.io.env.IM_DEBUG));
   ctx.onKeyChange = (notice) => chat.keyChanged(notice);
   try {
     if (ctx.io.stdin.isTTY && ctx.io.stdout.isTTY) {

@@ -45,8 +45,13 @@ export class ChatController {
   #loadingOlder = false;
   #reauthenticated = false;
   #closed = false;
+  readonly #changeWaiters = new Set<() => void>();
 
-  constructor(session: Session, keys: Keys, directory: Directory, conversation: Conversation) {
+  readonly #debug: boolean;
+
+  /** @param debug also show the protocol client's own hiccups (gap repairs, token fetches), not only the server's errors. */
+  constructor(session: Session, keys: Keys, directory: Directory, conversation: Conversation, debug = false) {
+    this.#debug = debug;
     this.#session = session;
     this.#keys = keys;
     this.#directory = directory;
@@ -73,6 +78,7 @@ export class ChatController {
       this.model.note('new messages', 'divider', me.readSeq);
     }
     this.#loadPresence();
+    this.#fetchMemberKeys();
     this.#wire();
     this.client.applyMembers(conversation.id, conversation.members);
     if (this.client.cursor(conversation.id) === undefined)
@@ -232,6 +238,11 @@ export class ChatController {
     client.on('resync', () => {
       void this.#loadNewest().then(() => this.#changed());
     });
+    client.on('error', (error) => {
+      if (error.code.startsWith('CLIENT_') && !this.#debug) return;
+      this.model.note(`${error.message} (${error.code})`, 'warn');
+      this.#changed();
+    });
     client.on('broadcast', (frame) => {
       this.model.note(`📢 ${frame.from}: ${frame.text}`, 'warn');
       this.#changed();
@@ -283,12 +294,7 @@ export class ChatController {
   }
 
   async #loadNewest(): Promise<void> {
-    const lastSeq = this.model.conversation.lastSeq;
-    if (lastSeq === 0) return;
-    const page = await endpoints.history(this.#session, this.conversationId, {
-      before: lastSeq + 1,
-      limit: HISTORY_PAGE,
-    });
+    const page = await endpoints.history(this.#session, this.conversationId, { limit: HISTORY_PAGE });
     await this.#addAll(page.messages);
     if (this.model.firstSeq === page.messages[0]?.seq) this.model.hasMoreAbove = page.hasMore;
   }
@@ -304,6 +310,16 @@ export class ChatController {
         this.model.note(`presence unavailable: ${describe(error)}`, 'warn');
         this.#changed();
       });
+  }
+
+  /** Fetches (and checks) the members' keys now, so that a message typed while offline can still be sealed. */
+  #fetchMemberKeys(): void {
+    for (const member of this.model.conversation.members) {
+      this.#keys.current(member.userId).catch((error: unknown) => {
+        this.model.note(describe(error), 'warn');
+        this.#changed();
+      });
+    }
   }
 
   async #reloadConversation(): Promise<void> {
@@ -324,6 +340,7 @@ export class ChatController {
     const after = new Set(conversation.members.map((member) => member.userId));
     await this.#directory.learn(after);
     this.model.setConversation(conversation);
+    this.#fetchMemberKeys();
     for (const userId of after) if (!before.has(userId)) this.model.note(`${this.name(userId)} joined`);
     for (const userId of before) if (!after.has(userId)) this.model.note(`${this.name(userId)} left`);
     this.#changed();
@@ -351,6 +368,31 @@ export class ChatController {
 
   #changed(): void {
     this.onChange();
+    for (const waiter of [...this.#changeWaiters]) waiter();
+  }
+
+  /** How many messages of this run wait to be stored. */
+  pendingCount(): number {
+    return this.model
+      .timeline()
+      .filter((entry) => entry.kind === 'message' && entry.outgoing?.status === 'pending').length;
+  }
+
+  /** Resolves once nothing of this run is pending, or after `timeoutMs`, with what still is. */
+  async settle(timeoutMs: number): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.pendingCount() > 0 && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.#changeWaiters.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, deadline - Date.now());
+        this.#changeWaiters.add(done);
+      });
+    }
+    return this.pendingCount();
   }
 
   // ---- /commands ---------------------------------------------------------------

@@ -57,35 +57,11 @@ export async function runPlain(ctx: Context, chat: ChatController): Promise<void
   await stopper.promise;
   lines.close();
   await queue;
-  const unsent = await waitForPending(chat);
+  const unsent = await chat.settle(DRAIN_TIMEOUT_MS);
   flush();
   if (unsent > 0) {
     throw new CliError(`${unsent} message${unsent === 1 ? ' was' : 's were'} not confirmed by the server`, {
       exitCode: ExitCode.unavailable,
     });
   }
-}
-
-/** Waits until no message of this run is pending; resolves with how many still are after the timeout. */
-async function waitForPending(chat: ChatController): Promise<number> {
-  const pending = () =>
-    chat.model.timeline().filter((entry) => entry.kind === 'message' && entry.outgoing?.status === 'pending')
-      .length;
-  const deadline = Date.now() + DRAIN_TIMEOUT_MS;
-  while (pending() > 0 && Date.now() < deadline) {
-    await new Promise<void>((resolve) => {
-      const previous = chat.onChange;
-      const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
-      function done() {
-        clearTimeout(timer);
-        chat.onChange = previous;
-        resolve();
-      }
-      chat.onChange = () => {
-        previous();
-        done();
-      };
-    });
-  }
-  return pending();
 }

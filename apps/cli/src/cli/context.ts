@@ -91,7 +91,8 @@ export class Context {
 
   keys(): Promise<Keys> {
     this.#keys ??= this.session().then(async (session) => {
-      const keys = await Keys.load(session);
+      const directory = await this.directory();
+      const keys = await Keys.load(session, (userId) => directory.name(userId));
       keys.onChange((notice) => this.onKeyChange(notice));
       return keys;
     });

@@ -98,7 +98,7 @@ export async function groupsLeaveCommand(ctx: Context, args: string[]): Promise<
   const session = await ctx.session();
   const directory = await ctx.directory();
   const group = await directory.group(args[0] ?? '');
-  await endpoints.removeMember(session, group.id, session.userId);
+  await endpoints.leave(session, group.id);
   ctx.note(`You left ${directory.title(group)}.`);
 }
 

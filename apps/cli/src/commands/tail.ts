@@ -59,8 +59,9 @@ export async function tailCommand(ctx: Context, _args: string[], options: Option
     printed.add(key);
     const own = message.senderId === session.userId;
     if (own && !includeOwn) return;
-    const conversation = await conversations.get(message.conversationId);
-    await directory.learn([message.senderId]);
+    // Names and titles make the line friendlier; without them (server hiccup) it still prints, with ids.
+    const conversation = await conversations.get(message.conversationId).catch(() => undefined);
+    await directory.learn([message.senderId]).catch(() => undefined);
     const opened = await keys.openMessage(message);
     const record = toRecord(message, conversation, opened, directory, own);
     ctx.print(json ? JSON.stringify(record) : formatLine(ctx, record, conversation));
