@@ -1,7 +1,7 @@
 import type { MessagePayload } from '@im/contracts';
 import type { DeviceCursorUpdate } from '../repositories/devices.js';
 import type { MemberCursorUpdate } from '../repositories/members.js';
-import type { MessageStore } from '../repositories/store.js';
+import type { MessageStore, Repositories } from '../repositories/store.js';
 import { uuidv7 } from './ids.js';
 
 export type ReceiptCommand = MessagePayload<'receipt.record.v1'>;
@@ -80,23 +80,37 @@ export async function recordReceipts(
       .map((d) => ({ ...d, ackedSeq: clamp(d.conversationId, d.ackedSeq) }));
 
     await repos.devices.advanceCursors(deviceUpdates);
-    const moved = await repos.members.advanceCursors(memberUpdates);
-    if (moved.length > 0) {
-      const everyone = await repos.members.listMany([...new Set(moved.map((m) => m.conversationId))]);
-      await repos.outbox.enqueue(
-        moved.map((m) => ({
-          eventId: uuidv7(),
-          name: 'receipt.updated.v1',
-          payload: {
-            conversationId: m.conversationId,
-            userId: m.userId,
-            deliveredSeq: m.deliveredSeq,
-            readSeq: m.readSeq,
-            memberIds: everyone.filter((e) => e.conversationId === m.conversationId).map((e) => e.userId),
-          } satisfies MessagePayload<'receipt.updated.v1'>,
-        })),
-      );
-    }
-    return { ignored: candidates.length - memberUpdates.length, membersMoved: moved.length };
+    const moved = await advanceMemberCursors(repos, memberUpdates);
+    return { ignored: candidates.length - memberUpdates.length, membersMoved: moved };
   });
+}
+
+/**
+ * Moves member cursors forward and announces each member whose cursors moved
+ * with one `receipt.updated.v1` (through the outbox, in the caller's
+ * transaction). Returns how many moved. Every cursor move goes through here, so
+ * none goes unannounced: a sender's own cursors, moved by storing their message,
+ * tell the others that the sender has read everything before it.
+ */
+export async function advanceMemberCursors(
+  repos: Pick<Repositories, 'members' | 'outbox'>,
+  updates: readonly MemberCursorUpdate[],
+): Promise<number> {
+  const moved = await repos.members.advanceCursors(updates);
+  if (moved.length === 0) return 0;
+  const everyone = await repos.members.listMany([...new Set(moved.map((m) => m.conversationId))]);
+  await repos.outbox.enqueue(
+    moved.map((m) => ({
+      eventId: uuidv7(),
+      name: 'receipt.updated.v1',
+      payload: {
+        conversationId: m.conversationId,
+        userId: m.userId,
+        deliveredSeq: m.deliveredSeq,
+        readSeq: m.readSeq,
+        memberIds: everyone.filter((e) => e.conversationId === m.conversationId).map((e) => e.userId),
+      } satisfies MessagePayload<'receipt.updated.v1'>,
+    })),
+  );
+  return moved.length;
 }

@@ -5,6 +5,7 @@ import type { MessageStore } from '../repositories/store.js';
 import type { MessageRow } from '../repositories/types.js';
 import { uuidv7 } from './ids.js';
 import { toStoredMessage } from './mapping.js';
+import { advanceMemberCursors } from './receipts.js';
 
 export type SendCommand = MessagePayload<'message.send.v1'>;
 
@@ -123,7 +124,8 @@ export async function storeMessages(
           seq: m.seq,
         });
       }
-      await repos.members.advanceCursors(
+      await advanceMemberCursors(
+        repos,
         [...newestBySender.values()].map((s) => ({ ...s, deliveredSeq: s.seq, readSeq: s.seq })),
       );
     }
