@@ -17,7 +17,13 @@ export {
   type SchemaCheckOptions,
 } from './schema-check/check.js';
 export { type DifferenceKind, formatDifference, type SchemaDifference } from './schema-check/compare.js';
-export { type TransactionClient, type WithTransactionOptions, withTransaction } from './transaction.js';
+export {
+  type IsolationLevel,
+  isWriteConflict,
+  type TransactionClient,
+  type WithTransactionOptions,
+  withTransaction,
+} from './transaction.js';
 export {
   assertSchemaName,
   type DatabaseTarget,
