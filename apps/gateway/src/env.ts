@@ -22,8 +22,10 @@ export const GatewayEnv = z.object({
   /** Prefix of exchange and queue names (test isolation); empty in production. */
   BROKER_NAMESPACE: z.string().default(''),
 
-  /** The auth service's key set. */
-  JWKS_URL: envs.url.default('http://127.0.0.1:3001/.well-known/jwks.json'),
+  /** The auth service: its revocations are loaded at start (internal API, `INTERNAL_TOKEN`). */
+  AUTH_URL: envs.url.default('http://127.0.0.1:3001'),
+  /** The auth service's key set; default `<AUTH_URL>/.well-known/jwks.json`. */
+  JWKS_URL: envs.optionalUrl,
   JWT_ISSUER: z.string().min(1).default('im-auth'),
   JWT_AUDIENCE: z.string().min(1).default('im'),
   /** How long a revoked session is remembered: longer than the access-token lifetime. */
@@ -31,7 +33,7 @@ export const GatewayEnv = z.object({
 
   /** The message service, for the offline drain (internal API). */
   MESSAGE_SERVICE_URL: envs.url.default('http://127.0.0.1:8082'),
-  /** Shared secret of the internal API (`x-internal-token`). */
+  /** Shared secret of the internal APIs of the message and auth services (`x-internal-token`). */
   INTERNAL_TOKEN: z.string().min(16, 'use at least 16 characters'),
 
   /** Comma-separated origins allowed to open a WebSocket from a browser, or `*`. Requests without Origin are allowed. */

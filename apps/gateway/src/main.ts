@@ -1,4 +1,4 @@
-import { createVerifier, RevocationList } from '@im/auth-client';
+import { createVerifier, loadRevocations, RevocationList } from '@im/auth-client';
 import { connectTransport, createBroker } from '@im/broker';
 import { parseEnv, redactConfig } from '@im/config';
 import { createLogger } from '@im/logger';
@@ -39,7 +39,7 @@ await runMain({
     const app = await build({
       broker,
       verifier: createVerifier({
-        jwksUrl: env.JWKS_URL,
+        jwksUrl: env.JWKS_URL ?? new URL('/.well-known/jwks.json', env.AUTH_URL),
         issuer: env.JWT_ISSUER,
         audience: env.JWT_AUDIENCE,
         revocations,
@@ -70,6 +70,13 @@ await runMain({
     // In this order: close the sockets (1012) and the gateway queue, then the broker connection.
     lifecycle.onShutdown('close websockets and the gateway queue', () => app.close());
     lifecycle.onShutdown('close broker', () => broker.close());
+    // Now subscribed to session.revoked.v1: load the sessions revoked before this copy started, so
+    // their still-valid access tokens are refused here too. Without them the gateway does not open.
+    const revoked = await loadRevocations(revocations, {
+      authUrl: env.AUTH_URL,
+      internalToken: env.INTERNAL_TOKEN,
+    });
+    logger.info({ revoked }, 'revocations loaded');
     const address = await app.listen({ port: env.PORT, host: env.HOST });
     logger.info({ address, instanceId: env.INSTANCE_ID }, 'listening');
   },

@@ -21,6 +21,8 @@ let auth: TestAuth;
 /** Stands in for the auth service's JWKS and the message service's pending endpoint. */
 let upstream: Server;
 let upstreamUrl: string;
+/** A session the auth service revoked before the gateway started. */
+const revokedBeforeStart = newUser();
 
 beforeAll(async () => {
   auth = await createTestAuth();
@@ -28,6 +30,15 @@ beforeAll(async () => {
     const url = new URL(request.url ?? '/', 'http://x');
     if (url.pathname === '/.well-known/jwks.json') {
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(auth.jwks));
+    } else if (url.pathname === '/internal/v1/revocations') {
+      const allowed = request.headers['x-internal-token'] === INTERNAL_TOKEN;
+      response.writeHead(allowed ? 200 : 403, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          revocations: [{ sessionId: revokedBeforeStart.deviceId, revokedAt: new Date().toISOString() }],
+          since: new Date(Date.now() - 3_600_000).toISOString(),
+          hasMore: false,
+        }),
+      );
     } else if (/^\/internal\/v1\/devices\/[^/]+\/pending$/.test(url.pathname)) {
       const allowed = request.headers['x-internal-token'] === INTERNAL_TOKEN;
       response
@@ -66,7 +77,7 @@ describe('tsx src/main.ts', () => {
         AMQP_URL: amqpUrl(),
         BROKER_NAMESPACE: brokers.namespace.name,
         INSTANCE_ID: 'process-test',
-        JWKS_URL: `${upstreamUrl}/.well-known/jwks.json`,
+        AUTH_URL: upstreamUrl,
         JWT_ISSUER: TEST_ISSUER,
         JWT_AUDIENCE: TEST_AUDIENCE,
         MESSAGE_SERVICE_URL: upstreamUrl,
@@ -81,6 +92,10 @@ describe('tsx src/main.ts', () => {
       await auth.token(user.userId, user.deviceId),
     );
     expect(socket.of('ready')[0]).toMatchObject({ userId: user.userId, deviceId: user.deviceId });
+    const revoked = await TestSocket.open(`ws://127.0.0.1:${port}/v1/ws`, {
+      token: await auth.token(revokedBeforeStart.userId, revokedBeforeStart.deviceId),
+    });
+    expect((await revoked.waitClosed()).code).toBe(4403);
 
     expect(await gateway.stop('SIGTERM')).toBe(0);
     expect((await socket.waitClosed()).code).toBe(1012);
