@@ -162,14 +162,18 @@ export class Api {
     };
     let token = authenticated ? (this.fixedToken ?? (await this.session.accessToken())) : undefined;
     let response = await attempt(token);
+    let error: ApiError | undefined;
     if (authenticated && token && !this.fixedToken && response.status === 401) {
-      const first = await errorFromResponse(response);
-      if (first.code !== 'AUTH_TOKEN_EXPIRED' && first.code !== 'AUTH_TOKEN_INVALID') throw first;
-      token = (await this.session.refresh(token)).accessToken;
-      response = await attempt(token);
+      error = await errorFromResponse(response);
+      // An expired (or rotated-away) access token: refresh once and try again.
+      if (error.code === 'AUTH_TOKEN_EXPIRED' || error.code === 'AUTH_TOKEN_INVALID') {
+        token = (await this.session.refresh(token)).accessToken;
+        response = await attempt(token);
+        error = undefined;
+      }
     }
-    if (!response.ok) {
-      const error = await errorFromResponse(response);
+    if (error || !response.ok) {
+      error ??= await errorFromResponse(response);
       // The session was revoked (from another device) or its tokens are gone: back to sign-in.
       if (authenticated && !this.fixedToken && endsSession(error)) this.session.clear();
       throw error;

@@ -18,12 +18,16 @@ export async function establishKeys(
   userId: string,
   password: string,
   progress: (step: KeyStep) => void,
+  /** A user who just registered has no backup yet: skip asking for it. */
+  newUser = false,
 ): Promise<IdentityKeys[]> {
   let backup: unknown;
-  try {
-    backup = (await api.keyBackup()).backup;
-  } catch (error) {
-    if (!(error instanceof ApiError && error.status === 404)) throw error;
+  if (!newUser) {
+    try {
+      backup = (await api.keyBackup()).backup;
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 404)) throw error;
+    }
   }
   if (backup !== undefined) {
     progress('restoring-keys');

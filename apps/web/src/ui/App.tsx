@@ -19,6 +19,10 @@ export function App({ api, session }: { api: Api; session: SessionManager }) {
   const signingOut = useRef(false);
   const previous = useRef<StoredSession | null>(current);
 
+  // The keys in state, readable from the effect below without making it re-run when they load.
+  const keysRef = useRef(keys);
+  keysRef.current = keys;
+
   useEffect(() => {
     if (previous.current && !current && !signingOut.current) {
       setNotice('Your session ended (signed out on this or another device). Sign in again.');
@@ -29,27 +33,23 @@ export function App({ api, session }: { api: Api; session: SessionManager }) {
       setKeys(null);
       return;
     }
-    if (keys?.userId === current.userId) return;
+    if (keysRef.current?.userId === current.userId) return;
     let cancelled = false;
-    setKeys({ userId: current.userId, state: 'loading' });
-    loadKeyring(current.userId).then(
+    const userId = current.userId;
+    setKeys({ userId, state: 'loading' });
+    loadKeyring(userId).then(
       (keyring) => {
-        if (!cancelled)
-          setKeys(
-            keyring
-              ? { userId: current.userId, state: 'ready', keyring }
-              : { userId: current.userId, state: 'missing' },
-          );
+        if (!cancelled) setKeys(keyring ? { userId, state: 'ready', keyring } : { userId, state: 'missing' });
       },
       (error: unknown) => {
         console.warn('[im] reading the stored keys failed', error);
-        if (!cancelled) setKeys({ userId: current.userId, state: 'missing' });
+        if (!cancelled) setKeys({ userId, state: 'missing' });
       },
     );
     return () => {
       cancelled = true;
     };
-  }, [current, keys?.userId]);
+  }, [current]);
 
   if (!current) {
     return (

@@ -47,7 +47,13 @@ export function AuthScreen(props: {
       if (mode === 'register') await api.register(username.trim(), password);
       const pair = await api.login(username.trim(), password, deviceName());
       // The keys are in place before the session is stored, so the app opens straight into the chats.
-      const keyring = await establishKeys(api.withToken(pair.accessToken), pair.user.id, password, setStep);
+      const keyring = await establishKeys(
+        api.withToken(pair.accessToken),
+        pair.user.id,
+        password,
+        setStep,
+        mode === 'register',
+      );
       session.begin(pair);
       props.onReady(keyring);
     } catch (failure) {

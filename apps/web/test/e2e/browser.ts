@@ -9,7 +9,7 @@ import {
   type Page,
   type WebSocketRoute,
 } from 'playwright-core';
-import { expect, inject } from 'vitest';
+import { inject } from 'vitest';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FLAGS = [
@@ -30,6 +30,16 @@ export async function launchBrowser(): Promise<Browser> {
   }
   await mkdir(SCREENSHOTS, { recursive: true });
   return chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+}
+
+/** Resolves once `check` holds, polling (for hooks, where `expect.poll` is not available). */
+export async function eventually(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms: ${check.toString()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** A username no other test (or earlier run against the same server) has. */
@@ -102,7 +112,24 @@ export class Person {
     this.page.on('pageerror', (error) => this.errors.push(`${this.name}: ${error.message}`));
     this.page.on('console', (message) => {
       if (message.type() === 'error') this.errors.push(`${this.name} console: ${message.text()}`);
+      if (process.env.IM_E2E_DEBUG) console.log(`[${this.name}] ${message.type()}: ${message.text()}`);
     });
+    if (process.env.IM_E2E_DEBUG) {
+      this.page.on('response', (response) => {
+        if (response.status() >= 400)
+          console.log(
+            `[${this.name}] HTTP ${response.status()} ${response.request().method()} ${response.url()}`,
+          );
+      });
+      this.page.on('websocket', (ws) => {
+        ws.on('close', () => console.log(`[${this.name}] websocket closed`));
+        ws.on('framereceived', (frame) => {
+          const text = String(frame.payload);
+          if (!text.includes('"message"') && !text.includes('pong'))
+            console.log(`[${this.name}] ws< ${text.slice(0, 200)}`);
+        });
+      });
+    }
     await this.page.goto('/');
     return this.page;
   }
@@ -126,9 +153,15 @@ export class Person {
   }
 
   async waitOnline(): Promise<void> {
-    await expect
-      .poll(() => this.page.locator('.connection').textContent(), { timeout: 30_000 })
-      .toBe('Online');
+    try {
+      await this.page.locator('.connection', { hasText: /^Online$/ }).waitFor({ timeout: 30_000 });
+    } catch (error) {
+      await this.screenshot(`failed-online-${this.name}`);
+      const shown = await this.page.locator('body').innerText();
+      throw new Error(`${this.name} did not get online; the page shows:\n${shown.slice(0, 600)}`, {
+        cause: error,
+      });
+    }
   }
 
   /** Finds a user by name in the search box and opens (or creates) the direct chat. */
@@ -139,13 +172,17 @@ export class Person {
       .locator('.conversation-row', { hasText: other.name })
       .filter({ hasText: 'Start a chat' })
       .click();
-    await expect.poll(() => this.chatTitle()).toBe(other.name);
+    await this.#waitForTitle(other.name);
   }
 
   /** Opens a conversation from the list by its title. */
   async openChat(title: string): Promise<void> {
     await this.page.locator('a.conversation-row', { hasText: title }).click();
-    await expect.poll(() => this.chatTitle()).toBe(title);
+    await this.#waitForTitle(title);
+  }
+
+  async #waitForTitle(title: string): Promise<void> {
+    await this.page.locator('.chat-header h1', { hasText: new RegExp(`^${escapeRegExp(title)}$`) }).waitFor();
   }
 
   async chatTitle(): Promise<string | null> {
@@ -186,4 +223,8 @@ export class Person {
   async close(): Promise<void> {
     await this.context.close();
   }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -38,9 +38,16 @@ async function buildIfStale(): Promise<void> {
  * Starts the whole system once for the end-to-end files: the standalone
  * process (every service in one process, in-process broker) on a free port,
  * on a fresh database of the machine's PostgreSQL, serving the built app.
- * Each test makes its own users, so files share it safely.
+ * Each test makes its own users, so files share it safely. With
+ * IM_E2E_BASE_URL set, the tests run against that system instead.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const external = process.env.IM_E2E_BASE_URL;
+  if (external) {
+    // A system someone already runs (docker compose, a staging box) that serves its own build.
+    project.provide('baseUrl', external.replace(/\/$/, ''));
+    return async () => undefined;
+  }
   await buildIfStale();
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), 'im-web-e2e-'));
