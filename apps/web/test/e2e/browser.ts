@@ -157,7 +157,7 @@ export class Person {
       await this.page.locator('.connection', { hasText: /^Online$/ }).waitFor({ timeout: 30_000 });
     } catch (error) {
       await this.screenshot(`failed-online-${this.name}`);
-      const shown = await this.page.locator('body').innerText();
+      const shown = (await this.page.locator('body').textContent()) ?? '';
       throw new Error(`${this.name} did not get online; the page shows:\n${shown.slice(0, 600)}`, {
         cause: error,
       });
