@@ -1,8 +1,14 @@
-export interface BatcherOptions {
+export interface BatcherOptions<I = unknown> {
   /** Most items one flush takes. */
   readonly maxBatch: number;
   /** Flushes that may run at once (1: strict group commit). */
   readonly concurrency: number;
+  /**
+   * Items with the same key are flushed in submission order, never in two
+   * flushes at once (a conversation's messages keep the order they arrived
+   * in); only items of different keys run concurrently.
+   */
+  readonly key?: (item: I) => string;
 }
 
 interface Waiting<I, O> {
@@ -22,13 +28,15 @@ interface Waiting<I, O> {
  */
 export class Batcher<I, O> {
   readonly #flush: (items: readonly I[]) => Promise<readonly O[]>;
-  readonly #options: BatcherOptions;
+  readonly #options: BatcherOptions<I>;
+  /** Keys of the items being flushed, with how many flushes hold each. */
+  readonly #busy = new Map<string, number>();
   #waiting: Array<Waiting<I, O>> = [];
   #running = 0;
   #scheduled = false;
   #idle: Array<() => void> = [];
 
-  constructor(flush: (items: readonly I[]) => Promise<readonly O[]>, options: BatcherOptions) {
+  constructor(flush: (items: readonly I[]) => Promise<readonly O[]>, options: BatcherOptions<I>) {
     if (options.maxBatch < 1 || options.concurrency < 1)
       throw new RangeError('maxBatch and concurrency must be ≥ 1');
     this.#flush = flush;
@@ -62,12 +70,50 @@ export class Batcher<I, O> {
 
   #pump(): void {
     while (this.#running < this.#options.concurrency && this.#waiting.length > 0) {
-      const batch = this.#waiting.splice(0, this.#options.maxBatch);
+      const batch = this.#take();
+      if (batch.length === 0) break;
       this.#running++;
       void this.#run(batch);
     }
     if (this.#running === 0 && this.#waiting.length === 0) {
       for (const resolve of this.#idle.splice(0)) resolve();
+    }
+  }
+
+  /**
+   * The next batch: waiting items in order, up to maxBatch, skipping items
+   * whose key a running flush holds. Once an item of a key is left behind,
+   * every later item of that key is too, so each key keeps its order.
+   */
+  #take(): Array<Waiting<I, O>> {
+    const keyOf = this.#options.key;
+    if (!keyOf) return this.#waiting.splice(0, this.#options.maxBatch);
+    const blocked = new Set(this.#busy.keys());
+    const batch: Array<Waiting<I, O>> = [];
+    const rest: Array<Waiting<I, O>> = [];
+    for (const waiting of this.#waiting) {
+      const key = keyOf(waiting.item);
+      if (batch.length < this.#options.maxBatch && !blocked.has(key)) {
+        batch.push(waiting);
+      } else {
+        rest.push(waiting);
+        blocked.add(key);
+      }
+    }
+    this.#waiting = rest;
+    for (const key of new Set(batch.map((w) => keyOf(w.item)))) {
+      this.#busy.set(key, (this.#busy.get(key) ?? 0) + 1);
+    }
+    return batch;
+  }
+
+  #release(batch: Array<Waiting<I, O>>): void {
+    const keyOf = this.#options.key;
+    if (!keyOf) return;
+    for (const key of new Set(batch.map((w) => keyOf(w.item)))) {
+      const holders = (this.#busy.get(key) ?? 1) - 1;
+      if (holders === 0) this.#busy.delete(key);
+      else this.#busy.set(key, holders);
     }
   }
 
@@ -83,6 +129,7 @@ export class Batcher<I, O> {
     } catch (error) {
       for (const w of batch) w.reject(error);
     } finally {
+      this.#release(batch);
       this.#running--;
       this.#pump();
     }
