@@ -43,7 +43,9 @@ export const Env = z.object({
   RETENTION_SWEEP_MS: envs.durationMs(3_600_000),
 
   SEND_BATCH_SIZE: count(64),
-  SEND_CONCURRENCY: count(2),
+  /** Unacked commands held at once (bounds the batch size); default the queue's prefetch. */
+  COMMAND_PREFETCH: z.coerce.number().int().positive().optional(),
+  SEND_CONCURRENCY: count(1),
   RECEIPT_BATCH_SIZE: count(256),
   PRESENCE_BATCH_SIZE: count(256),
   COMMAND_MAX_ATTEMPTS: count(10),

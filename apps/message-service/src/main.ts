@@ -4,7 +4,7 @@ import { connectAmqp, createBroker } from '@im/broker';
 import { parseEnv, redactConfig } from '@im/config';
 import { migrate, pgAdapter } from '@im/db';
 import { createLogger } from '@im/logger';
-import { runMain } from '@im/service';
+import { createMetricsRegistry, runMain } from '@im/service';
 import { build } from './app.js';
 import { createOutboxSignal } from './domain/outbox-signal.js';
 import { Env } from './env.js';
@@ -60,15 +60,18 @@ await runMain({
       ...(env.BROKER_NAMESPACE ? { namespace: env.BROKER_NAMESPACE } : {}),
     });
     const outbox = createOutboxSignal();
+    const metrics = createMetricsRegistry(SERVICE_NAME);
     const components = new Set(env.COMPONENTS);
     const worker = createMessageWorker({
       store,
       broker,
       logger,
       outbox,
+      metrics,
       components: WorkerComponents.filter((c: WorkerComponent) => components.has(c)),
       sendBatchSize: env.SEND_BATCH_SIZE,
       sendConcurrency: env.SEND_CONCURRENCY,
+      ...(env.COMMAND_PREFETCH === undefined ? {} : { commandPrefetch: env.COMMAND_PREFETCH }),
       receiptBatchSize: env.RECEIPT_BATCH_SIZE,
       presenceBatchSize: env.PRESENCE_BATCH_SIZE,
       maxEnvelopeBytes: env.MAX_ENVELOPE_BYTES,
@@ -95,6 +98,7 @@ await runMain({
           maxGroupMembers: env.MAX_GROUP_MEMBERS,
           presenceExpiryMs: env.PRESENCE_EXPIRY_MS,
           outbox,
+          metrics,
           health: lifecycle,
           trustProxy: env.TRUST_PROXY,
           readiness: {

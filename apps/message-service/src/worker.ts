@@ -1,6 +1,7 @@
 import type { Broker, Subscription } from '@im/broker';
 import { Queues } from '@im/contracts';
 import type { Logger } from '@im/logger';
+import { Registry } from 'prom-client';
 import { Batcher } from './domain/batcher.js';
 import { OutboxRelay } from './domain/outbox-relay.js';
 import { createOutboxSignal, type OutboxSignal } from './domain/outbox-signal.js';
@@ -8,6 +9,7 @@ import { type PresenceEvent, PresenceTracker } from './domain/presence.js';
 import { type ReceiptCommand, recordReceipts } from './domain/receipts.js';
 import { sweepRetention } from './domain/retention.js';
 import { type SendCommand, type SendOutcome, storeMessages } from './domain/send.js';
+import { WorkerMetrics } from './metrics.js';
 import type { MessageStore } from './repositories/store.js';
 
 /** The parts of the worker; each can be switched off to run it in a separate process. */
@@ -22,9 +24,14 @@ export interface MessageWorkerOptions {
   outbox?: OutboxSignal;
   /** What to run; default all. */
   components?: readonly WorkerComponent[];
-  /** Send commands per transaction (at most the queue's prefetch arrive at once). Default 64. */
+  /** Send commands per transaction (at most `commandPrefetch` arrive at once). Default 64. */
   sendBatchSize?: number;
-  /** Send transactions in flight at once. Default 2. */
+  /** Unacked commands this consumer holds at once; default the queue's (64). */
+  commandPrefetch?: number;
+  /**
+   * Send transactions in flight at once. Default 1: commands are stored in the order this
+   * consumer receives them (a second copy of the service consumes in parallel anyway).
+   */
   sendConcurrency?: number;
   /** Receipts per transaction. Default 256. */
   receiptBatchSize?: number;
@@ -40,6 +47,8 @@ export interface MessageWorkerOptions {
   presenceExpiryMs?: number;
   /** How often expired devices are looked for. Default 15 s. */
   presenceSweepMs?: number;
+  /** Where the worker's metrics go (share the app's registry so /metrics shows them). */
+  metrics?: Registry;
   /** Keep messages this long; undefined keeps them forever. */
   retentionMs?: number;
   /** How often the retention sweep runs. Default 1 h. */
@@ -67,20 +76,28 @@ export function createMessageWorker(options: MessageWorkerOptions): MessageWorke
   const signal = options.outbox ?? createOutboxSignal();
   const components = new Set(options.components ?? WorkerComponents);
   const maxEnvelopeBytes = options.maxEnvelopeBytes ?? 64 * 1024;
+  const metrics = new WorkerMetrics(options.metrics ?? new Registry(), store);
 
   const sends = new Batcher<SendCommand, SendOutcome>(
     async (commands) => {
       const outcomes = await storeMessages(store, commands, { maxEnvelopeBytes });
       signal.notify();
+      metrics.sendBatch(outcomes);
       const rejected = outcomes.filter((o) => o.status === 'rejected').length;
       log.debug({ batch: commands.length, rejected }, 'send batch committed');
       return outcomes;
     },
-    { maxBatch: options.sendBatchSize ?? 64, concurrency: options.sendConcurrency ?? 2 },
+    {
+      maxBatch: options.sendBatchSize ?? 64,
+      concurrency: options.sendConcurrency ?? 1,
+      // Concurrent batches never share a conversation: its messages keep their arrival order.
+      key: (command) => command.conversationId,
+    },
   );
   const receipts = new Batcher<ReceiptCommand, void>(
     async (batch) => {
       const summary = await recordReceipts(store, batch);
+      metrics.receiptBatch(batch.length);
       if (summary.membersMoved > 0) signal.notify();
       if (summary.ignored > 0) log.info({ ignored: summary.ignored }, 'receipts from non-members ignored');
       return batch.map(() => undefined);
@@ -95,7 +112,7 @@ export function createMessageWorker(options: MessageWorkerOptions): MessageWorke
   });
   const presenceEvents = new Batcher<PresenceEvent, void>(
     async (batch) => {
-      await presence.apply(batch);
+      metrics.presenceFlips(await presence.apply(batch));
       return batch.map(() => undefined);
     },
     { maxBatch: options.presenceBatchSize ?? 256, concurrency: 1 },
@@ -105,6 +122,7 @@ export function createMessageWorker(options: MessageWorkerOptions): MessageWorke
     publisher: broker,
     logger: log,
     signal,
+    onPass: (pass) => metrics.relayPass(pass),
     ...(options.outboxBatchSize === undefined ? {} : { batchSize: options.outboxBatchSize }),
     ...(options.outboxPollMs === undefined ? {} : { pollIntervalMs: options.outboxPollMs }),
   });
@@ -148,7 +166,10 @@ export function createMessageWorker(options: MessageWorkerOptions): MessageWorke
               },
               'receipt.record.v1': (receipt) => receipts.submit(receipt),
             },
-            { maxAttempts: options.commandMaxAttempts ?? 10 },
+            {
+              maxAttempts: options.commandMaxAttempts ?? 10,
+              ...(options.commandPrefetch === undefined ? {} : { prefetch: options.commandPrefetch }),
+            },
           ),
         );
       }
@@ -160,7 +181,9 @@ export function createMessageWorker(options: MessageWorkerOptions): MessageWorke
         );
       }
       if (components.has('sweeps')) {
-        every('presence expiry', options.presenceSweepMs ?? 15_000, () => presence.expire());
+        every('presence expiry', options.presenceSweepMs ?? 15_000, async () =>
+          metrics.presenceFlips(await presence.expire()),
+        );
         const retentionMs = options.retentionMs;
         if (retentionMs !== undefined) {
           every('retention', options.retentionSweepMs ?? 3_600_000, () =>

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   amqpTarget,
+  amqpUrl,
   amqpUrlVia,
   type RunningProcess,
   startProcess,
@@ -116,7 +117,7 @@ describe('transactional outbox', () => {
   });
 
   it('a service killed after committing sends but before relaying them loses nothing', async () => {
-    const service = await startService('commands', (await import('@im/testkit')).amqpUrl());
+    const service = await startService('commands', amqpUrl());
     const conversation = await conversationWith(2);
     const commands = conversation.senderIds.flatMap((senderId) =>
       Array.from({ length: 10 }, () => sendCommand({ conversationId: conversation.id, senderId })),

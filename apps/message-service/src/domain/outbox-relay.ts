@@ -15,6 +15,8 @@ export interface OutboxRelayOptions {
   readonly batchSize?: number;
   /** How often an idle relay looks for rows written by other processes, ms. Default 250. */
   readonly pollIntervalMs?: number;
+  /** Told the result of every pass that found rows (metrics). */
+  readonly onPass?: (pass: RelayPass) => void;
 }
 
 export interface RelayPass {
@@ -92,6 +94,7 @@ export class OutboxRelay {
     while (!this.#stopping) {
       try {
         const pass = await this.publishPending();
+        if (pass.published + pass.failed + pass.dropped > 0) this.#options.onPass?.(pass);
         if (pass.failed > 0) {
           backoffMs = Math.min(Math.max(backoffMs * 2, 100), 5_000);
           logger.warn({ ...pass, retryInMs: backoffMs }, 'outbox: some events were not published; retrying');
