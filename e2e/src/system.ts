@@ -70,6 +70,7 @@ export async function startDistributed(label: string): Promise<DistributedSystem
     AMQP_URL: amqpUrl(),
     BROKER_NAMESPACE: namespace,
     INTERNAL_TOKEN: internalToken,
+    AUTH_URL: authUrl,
     JWKS_URL: `${authUrl}/.well-known/jwks.json`,
     JWT_ISSUER: ISSUER,
     JWT_AUDIENCE: AUDIENCE,
