@@ -45,7 +45,7 @@ export const Env = z.object({
   SEND_BATCH_SIZE: count(64),
   /** Unacked commands held at once (bounds the batch size); default the queue's prefetch. */
   COMMAND_PREFETCH: z.coerce.number().int().positive().optional(),
-  SEND_CONCURRENCY: count(1),
+  SEND_CONCURRENCY: count(2),
   RECEIPT_BATCH_SIZE: count(256),
   PRESENCE_BATCH_SIZE: count(256),
   COMMAND_MAX_ATTEMPTS: count(10),

@@ -29,8 +29,8 @@ export interface MessageWorkerOptions {
   /** Unacked commands this consumer holds at once; default the queue's (64). */
   commandPrefetch?: number;
   /**
-   * Send transactions in flight at once. Default 1: commands are stored in the order this
-   * consumer receives them (a second copy of the service consumes in parallel anyway).
+   * Send transactions in flight at once. Default 2. Batches in flight together never share
+   * a conversation, so each conversation's commands are stored in the order they arrived.
    */
   sendConcurrency?: number;
   /** Receipts per transaction. Default 256. */
@@ -89,7 +89,7 @@ export function createMessageWorker(options: MessageWorkerOptions): MessageWorke
     },
     {
       maxBatch: options.sendBatchSize ?? 64,
-      concurrency: options.sendConcurrency ?? 1,
+      concurrency: options.sendConcurrency ?? 2,
       // Concurrent batches never share a conversation: its messages keep their arrival order.
       key: (command) => command.conversationId,
     },
