@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectOk, User } from './support/cli.js';
 import { type System, startSystem } from './support/system.js';
+import { Tmux } from './support/tmux.js';
 
 /** Accounts, devices, keys, and what `im` says when things go wrong. Ends by stopping the server. */
 
@@ -28,6 +29,22 @@ describe('accounts and devices', () => {
     const whoami = expectOk(await alice.run(['whoami']));
     expect(whoami.stdout).toContain('alice');
     expect(whoami.stdout).toContain(system.url);
+  });
+
+  it('asks for the password on the terminal without showing it', async () => {
+    const tmux = new Tmux();
+    try {
+      const desktop = await alice.otherDevice();
+      const terminal = await tmux.open('login', ['login', 'alice'], desktop.env);
+      await expect.poll(() => terminal.screen(), { timeout: 20_000 }).toContain('Password:');
+      await terminal.type(alice.password);
+      await terminal.press('Enter');
+      await expect.poll(() => terminal.screen(), { timeout: 30_000 }).toContain('Logged in as alice');
+      expect(await terminal.screen()).not.toContain(alice.password);
+      await expect.poll(() => terminal.exitStatus(), { timeout: 10_000 }).toBe(0);
+    } finally {
+      await tmux.kill();
+    }
   });
 
   it('refuses a taken username and a wrong password', async () => {

@@ -12,14 +12,15 @@ let system: System;
 let tmux: Tmux;
 let alice: User;
 let bob: User;
+let carol: User;
 
 beforeAll(async () => {
   system = await startSystem();
   tmux = new Tmux();
   alice = await User.create('alice', system.url);
   bob = await User.create('bob', system.url);
-  await alice.register();
-  await bob.register();
+  carol = await User.create('carol', system.url);
+  await Promise.all([alice.register(), bob.register(), carol.register()]);
 });
 
 afterAll(async () => {
@@ -105,6 +106,24 @@ describe('im chat', () => {
     await expect.poll(() => a.screen(), { ...poll, timeout: 40_000 }).toContain('● connected');
     await expect.poll(() => b.screen(), { ...poll, timeout: 40_000 }).toContain('alice: sent while offline');
     await expect.poll(() => a.screen(), poll).toMatch(/alice: sent while offline ✓✓\sseen/u);
+  });
+
+  it('marks a message ✓ while stored only, ✓✓ once delivered, ✓✓ seen once read', async () => {
+    const toCarol = await tmux.open('to-carol', ['chat', 'carol'], alice.env);
+    await expect.poll(() => toCarol.screen(), poll).toContain('● connected');
+    await toCarol.type('are you around, carol?');
+    await toCarol.press('Enter');
+    // Carol has no device online: stored, nothing more.
+    await expect.poll(() => toCarol.screen(), poll).toMatch(/alice: are you around, carol\? ✓$/m);
+    // Her `im tail` receives it (delivered) without her reading it in a chat.
+    const tail = carol.start(['tail']);
+    await expect.poll(() => toCarol.screen(), poll).toMatch(/alice: are you around, carol\? ✓✓$/m);
+    await tail.stop();
+    const carolChat = await tmux.open('carol', ['chat', 'alice'], carol.env);
+    await expect.poll(() => carolChat.screen(), poll).toContain('alice: are you around, carol?');
+    await expect.poll(() => toCarol.screen(), poll).toMatch(/alice: are you around, carol\? ✓✓\sseen$/mu);
+    await carolChat.press('C-c');
+    await toCarol.press('C-c');
   });
 
   it('quits with /quit and Ctrl-C, exit status 0', async () => {
