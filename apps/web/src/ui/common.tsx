@@ -89,7 +89,10 @@ export function Dialog(props: { title: string; onClose: () => void; children: Re
     if (!dialog) return;
     const opener = document.activeElement as HTMLElement | null;
     dialog.showModal();
-    const handleClose = () => onClose.current();
+    // A `close` queued by an earlier close() (React's dev double-mount) must not close the reopened dialog.
+    const handleClose = () => {
+      if (!dialog.open) onClose.current();
+    };
     dialog.addEventListener('close', handleClose);
     return () => {
       dialog.removeEventListener('close', handleClose);

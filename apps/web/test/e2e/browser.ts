@@ -116,11 +116,16 @@ export class Person {
     });
     if (process.env.IM_E2E_DEBUG) {
       this.page.on('response', (response) => {
-        if (response.status() >= 400)
+        if (response.status() >= 400 || response.url().includes('/auth/'))
           console.log(
             `[${this.name}] HTTP ${response.status()} ${response.request().method()} ${response.url()}`,
           );
       });
+      this.page.on('requestfailed', (request) =>
+        console.log(
+          `[${this.name}] FAILED ${request.method()} ${request.url()} ${request.failure()?.errorText}`,
+        ),
+      );
       this.page.on('websocket', (ws) => {
         ws.on('close', () => console.log(`[${this.name}] websocket closed`));
         ws.on('framereceived', (frame) => {

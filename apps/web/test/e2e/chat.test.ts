@@ -67,8 +67,9 @@ describe('two people chat', () => {
     await expect.poll(() => alice.page.locator('.chat-header .presence-dot.online').count()).toBe(1);
     const safetyNumber = async (person: Person) => {
       await person.page.getByRole('button', { name: 'Contact info and safety number' }).click();
-      const groups = await person.page.getByTestId('safety-number').locator('.group').allTextContents();
-      return groups.join(' ');
+      const groups = person.page.getByTestId('safety-number').locator('.group');
+      await groups.first().waitFor();
+      return (await groups.allTextContents()).join(' ');
     };
     const [forAlice, forBob] = [await safetyNumber(alice), await safetyNumber(bob)];
     expect(forAlice).toMatch(/^(\d{5} ){11}\d{5}$/);

@@ -1,11 +1,14 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { freePort, type RunningProcess, startProcess, tsxCommand } from '@im/testkit';
-import { build } from 'vite';
 import type { TestProject } from 'vitest/node';
 import { createEmptyDatabase, type EmptyDatabase } from './database.js';
 
+const run = promisify(execFile);
 const webRoot = new URL('../..', import.meta.url).pathname;
 const standaloneMain = new URL('../../../standalone/src/main.ts', import.meta.url).pathname;
 
@@ -16,22 +19,17 @@ declare module 'vitest' {
   }
 }
 
-/** Builds the production app unless dist/ is newer than every source (turbo's `build` ran just before). */
-async function buildIfStale(): Promise<void> {
-  const builtAt = await stat(join(webRoot, 'dist/index.html')).then(
-    (s) => s.mtimeMs,
-    () => 0,
-  );
-  const { readdir } = await import('node:fs/promises');
-  let newest = 0;
-  for (const dir of ['src', 'public']) {
-    for (const entry of await readdir(join(webRoot, dir), { recursive: true, withFileTypes: true })) {
-      if (entry.isFile()) newest = Math.max(newest, (await stat(join(entry.parentPath, entry.name))).mtimeMs);
-    }
-  }
-  newest = Math.max(newest, (await stat(join(webRoot, 'index.html'))).mtimeMs);
-  if (builtAt > newest) return;
-  await build({ root: webRoot, logLevel: 'warn', configFile: join(webRoot, 'vite.config.ts') });
+/**
+ * A production build of the app for this run, in its own folder: the tests
+ * see exactly the current sources, and never race a `build` writing dist/.
+ */
+async function buildApp(outDir: string): Promise<void> {
+  // A child process: vitest sets NODE_ENV=test, which would give a development build of React.
+  const vite = join(createRequire(import.meta.url).resolve('vite/package.json'), '../bin/vite.js');
+  await run(process.execPath, [vite, 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], {
+    cwd: webRoot,
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
 }
 
 /**
@@ -48,7 +46,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('baseUrl', external.replace(/\/$/, ''));
     return async () => undefined;
   }
-  await buildIfStale();
+  const webDist = join(webRoot, 'test-results/dist');
+  await buildApp(webDist);
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), 'im-web-e2e-'));
   let database: EmptyDatabase | undefined;
@@ -67,6 +66,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
         DATA_DIR: dataDir,
         DATABASE_URL: database.url,
         AMQP_URL: undefined,
+        WEB_DIST: webDist,
+        // Short-lived access tokens, so every test also goes through token refreshes.
+        ACCESS_TOKEN_TTL: '45s',
         LOG_LEVEL: 'warn',
       },
       readyUrl: `http://127.0.0.1:${port}/`,
