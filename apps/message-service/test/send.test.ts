@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Conversation, MessagePayload } from '@im/contracts';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { storeMessages } from '../src/domain/send.js';
 import type { MessageStore } from '../src/repositories/store.js';
 import { sendCommand } from './support/envelopes.js';
 import { type Harness, type Probe, startHarness, type TestUser } from './support/harness.js';
@@ -10,7 +11,7 @@ let events: Probe;
 
 beforeAll(async () => {
   h = await startHarness();
-  events = await h.probe({ events: ['message.stored.v1', 'message.rejected.v1'] });
+  events = await h.probe({ events: ['message.stored.v1', 'message.rejected.v1', 'receipt.updated.v1'] });
 });
 afterAll(() => h?.close());
 
@@ -223,6 +224,39 @@ describe('the send path (message.send.v1 → one transaction per batch → outbo
     const [firstEvent, secondEvent] = stored(conversation.id).map((e) => e.data);
     expect(new Set(firstEvent?.memberIds)).toEqual(new Set([owner.id, stays.id]));
     expect(new Set(secondEvent?.memberIds)).toEqual(new Set([owner.id, stays.id, joins.id]));
+    await worker.stop();
+  });
+
+  it("announces the sender's read cursor when their message passes someone else's, not in a monologue", async () => {
+    const worker = h.worker({ components: ['relay'] });
+    await worker.start();
+    const [owner, other] = [await h.user(), await h.user()];
+    const conversation = await group(owner, [other.id]);
+    const store = (...senders: TestUser[]) =>
+      storeMessages(
+        h.store,
+        senders.map((s) => sendCommand({ conversationId: conversation.id, senderId: s.id })),
+        { maxEnvelopeBytes: 65_536 },
+      );
+    const readsOf = (user: TestUser) =>
+      events
+        .of('receipt.updated.v1')
+        .filter((e) => e.data.conversationId === conversation.id && e.data.userId === user.id)
+        .map((e) => e.data.readSeq);
+
+    await store(owner, owner); // 1, 2
+    await store(owner); // 3: a monologue so far
+    await store(other); // 4: passes 1-3
+    await store(owner); // 5: passes 4
+    await store(other, owner); // 6, 7: each passes the other's
+    await vi.waitFor(() => expect(stored(conversation.id)).toHaveLength(7));
+    await vi.waitFor(() => expect(readsOf(owner)).toEqual([5, 7]));
+    expect(readsOf(other)).toEqual([4, 6]);
+    // The cursors moved all along, announced or not.
+    expect(await h.store.repos.members.find(conversation.id, owner.id)).toMatchObject({
+      readSeq: 7,
+      deliveredSeq: 7,
+    });
     await worker.stop();
   });
 });

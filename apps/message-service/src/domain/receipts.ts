@@ -2,6 +2,7 @@ import type { MessagePayload } from '@im/contracts';
 import type { DeviceCursorUpdate } from '../repositories/devices.js';
 import type { MemberCursorUpdate } from '../repositories/members.js';
 import type { MessageStore, Repositories } from '../repositories/store.js';
+import type { MemberRow } from '../repositories/types.js';
 import { uuidv7 } from './ids.js';
 
 export type ReceiptCommand = MessagePayload<'receipt.record.v1'>;
@@ -87,20 +88,24 @@ export async function recordReceipts(
 
 /**
  * Moves member cursors forward and announces each member whose cursors moved
- * with one `receipt.updated.v1` (through the outbox, in the caller's
- * transaction). Returns how many moved. Every cursor move goes through here, so
- * none goes unannounced: a sender's own cursors, moved by storing their message,
- * tell the others that the sender has read everything before it.
+ * (and `announce` accepts) with one `receipt.updated.v1` (through the outbox,
+ * in the caller's transaction). Returns how many moved. Every cursor move goes
+ * through here: a sender's own cursors, moved by storing their message, tell
+ * the others that the sender has read everything of theirs before it (the
+ * send path announces only moves that pass someone else's message).
  */
 export async function advanceMemberCursors(
   repos: Pick<Repositories, 'members' | 'outbox'>,
   updates: readonly MemberCursorUpdate[],
+  /** Which moves to announce (default all). */
+  announce: (moved: MemberRow) => boolean = () => true,
 ): Promise<number> {
   const moved = await repos.members.advanceCursors(updates);
-  if (moved.length === 0) return 0;
-  const everyone = await repos.members.listMany([...new Set(moved.map((m) => m.conversationId))]);
+  const announced = moved.filter(announce);
+  if (announced.length === 0) return moved.length;
+  const everyone = await repos.members.listMany([...new Set(announced.map((m) => m.conversationId))]);
   await repos.outbox.enqueue(
-    moved.map((m) => ({
+    announced.map((m) => ({
       eventId: uuidv7(),
       name: 'receipt.updated.v1',
       payload: {

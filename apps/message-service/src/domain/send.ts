@@ -66,6 +66,7 @@ export async function storeMessages(
     const conversationIds = [...new Set(pending.map((p) => p.command.conversationId))];
     const locked = await repos.conversations.lock(conversationIds);
     const lastSeq = new Map(locked.map((c) => [c.id, c.lastSeq]));
+    const lastSeqBefore = new Map(lastSeq);
 
     const existing = await repos.messages.findByClientIds(
       pending.map((p) => ({ senderId: p.command.senderId, clientMsgId: p.command.clientMsgId })),
@@ -124,9 +125,19 @@ export async function storeMessages(
           seq: m.seq,
         });
       }
+      // Announced only when it tells the others something: that the sender has now read a
+      // message of theirs. Each message the sender stored raised their read cursor to it, so
+      // whatever lay between that cursor and the end of the log before this batch is someone
+      // else's; so is another sender's message earlier in this batch. A monologue announces
+      // nothing (it would double the fan-out of every message for no news).
+      const readBefore = new Map(memberships.map((m) => [`${m.conversationId}:${m.userId}`, m.readSeq]));
+      const passesOthers = (conversationId: string, userId: string, seq: number) =>
+        (readBefore.get(`${conversationId}:${userId}`) ?? 0) < (lastSeqBefore.get(conversationId) ?? 0) ||
+        inserted.some((m) => m.conversationId === conversationId && m.senderId !== userId && m.seq < seq);
       await advanceMemberCursors(
         repos,
         [...newestBySender.values()].map((s) => ({ ...s, deliveredSeq: s.seq, readSeq: s.seq })),
+        (moved) => passesOthers(moved.conversationId, moved.userId, moved.readSeq),
       );
     }
 
