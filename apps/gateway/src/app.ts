@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import websocket from '@fastify/websocket';
 import type { RevocationList, Verifier } from '@im/auth-client';
 import type { Broker } from '@im/broker';
@@ -92,12 +94,29 @@ export async function build(options: GatewayOptions): Promise<FastifyInstance> {
     preClose: async () => {
       await hub.stop();
       await hub.terminateStragglers(app.websocketServer.clients);
+      // Upgrade requests Fastify refused with 503 since close() began leave their socket open.
+      for (const socket of upgradeSockets) socket.destroy();
+      logger.debug('websockets closed');
     },
     errorHandler: (error, socket, request) => {
       // ws reports protocol errors (an oversized frame: 1009) and closes the socket itself.
       request.log.debug({ err: error }, 'websocket error');
       if (socket.readyState === socket.OPEN) socket.close(1011, 'internal error');
     },
+  });
+
+  // While closing, Fastify answers an upgrade request 503 on its raw socket and leaves that socket
+  // open (it is no longer the HTTP server's to end), which would hold up server.close() forever.
+  // Track every upgrade socket and end those that arrive during shutdown.
+  const upgradeSockets = new Set<Duplex>();
+  app.server.on('upgrade', (_request: IncomingMessage, socket: Duplex) => {
+    if (hub.stopping) {
+      socket.end();
+      setTimeout(() => socket.destroy(), 1_000).unref();
+      return;
+    }
+    upgradeSockets.add(socket);
+    socket.once('close', () => upgradeSockets.delete(socket));
   });
 
   app.get(WS_PATH, { websocket: true }, (socket, request) => {

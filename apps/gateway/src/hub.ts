@@ -45,6 +45,11 @@ export class Hub implements ConnectionRegistry {
     return this.#all.size;
   }
 
+  /** True from the moment `stop()` begins. */
+  get stopping(): boolean {
+    return this.#stopping;
+  }
+
   /** Declares the topology and this instance's queue, and starts consuming it. */
   async start(): Promise<void> {
     const { broker, limits } = this.context;
@@ -128,7 +133,9 @@ export class Hub implements ConnectionRegistry {
     for (const connection of open) connection.fail('WS_GOING_AWAY');
     this.#log.info({ connections: open.length }, 'closed all connections (1012)');
     await Promise.allSettled([...this.#background]);
+    this.#log.debug('presence published; cancelling the consumer');
     await this.#subscription?.cancel();
+    this.#log.debug('consumer cancelled; deleting the gateway queue');
     const { main, deadLetter } = this.context.broker.queueNames(this.queue);
     for (const name of [main, deadLetter]) {
       try {

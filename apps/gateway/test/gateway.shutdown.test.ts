@@ -81,4 +81,31 @@ describe('graceful shutdown', () => {
       );
     expect(unroutable).toBeInstanceOf(AppError);
   });
+
+  it('finishes closing while clients keep trying to reconnect to it', async () => {
+    const gateway = await startTestGateway({ brokers, auth });
+    const user = newUser();
+    const token = await auth.token(user.userId, user.deviceId);
+    const socket = await TestSocket.live(gateway.url, token);
+    let closed = false;
+    const attempts: Array<Promise<unknown>> = [];
+    // Reconnect attempts land before, during and after the close (refused, 503, or closed 1012).
+    const hammer = (async () => {
+      while (!closed) {
+        attempts.push(
+          TestSocket.open(gateway.url, { token }).then(
+            (s) => s.waitClosed(),
+            (e: unknown) => e,
+          ),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    })();
+    await gateway.close();
+    closed = true;
+    await hammer;
+    expect((await socket.waitClosed()).code).toBe(1012);
+    await Promise.all(attempts);
+    expect(attempts.length).toBeGreaterThan(1);
+  });
 });

@@ -108,6 +108,8 @@ export class ImClient extends TypedEmitter<ClientEvents> {
 
   readonly #logs = new Map<string, ConversationLog>();
   readonly #acked = new Map<string, number>();
+  /** The highest read position per conversation (re-sent after each reconnection; idempotent). */
+  readonly #reads = new Map<string, number>();
   readonly #outgoing = new Map<string, Outgoing>();
   readonly #receipts = new Map<string, Map<string, MemberCursor>>();
   readonly #gapTimers = new Map<string, ReturnType<typeof setTimeout>>();
@@ -209,8 +211,13 @@ export class ImClient extends TypedEmitter<ClientEvents> {
     return [...this.#outgoing.values()].filter((r) => r.status === 'pending').map(snapshot);
   }
 
-  /** Tells the other members that this user has read everything up to `seq`. */
+  /**
+   * Tells the other members that this user has read everything up to `seq`.
+   * Offline, the highest one per conversation is kept and sent after `ready`.
+   */
   markRead(conversationId: string, seq: number): void {
+    if (seq <= (this.#reads.get(conversationId) ?? -1)) return;
+    this.#reads.set(conversationId, seq);
     this.#sendFrame({ type: 'read', conversationId, seq });
   }
 
@@ -479,6 +486,7 @@ export class ImClient extends TypedEmitter<ClientEvents> {
     this.emit('ready', frame);
     if (frame.resync) this.emit('resync', frame.resync);
     for (const record of this.#outgoing.values()) if (record.status === 'pending') this.#transmit(record);
+    for (const [conversationId, seq] of this.#reads) this.#sendFrame({ type: 'read', conversationId, seq });
   }
 
   #onSyncDone(frame: ServerFrameOf<'sync.done'>): void {
