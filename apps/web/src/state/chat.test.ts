@@ -5,6 +5,7 @@ import {
   type ConversationView,
   chatReducer,
   initialChatState,
+  knownPresence,
   sortedConversations,
   TYPING_TTL_MS,
   visibleMessages,
@@ -250,6 +251,17 @@ describe('chatReducer: receipts, typing, list', () => {
     state = chatReducer(state, { type: 'conversation/removed', conversationId: 'c0' });
     expect(sortedConversations(state).map((c) => c.id)).toEqual([C]);
     expect(state.threads.c0).toBeUndefined();
+  });
+
+  it('claims no presence while this client is not connected', () => {
+    let state = chatReducer(withConversation(), {
+      type: 'presence',
+      entries: [{ userId: BOB, status: 'online', lastSeenAt: null }],
+    });
+    state = chatReducer(state, { type: 'connection', state: 'online' });
+    expect(knownPresence(state, BOB)?.status).toBe('online');
+    state = chatReducer(state, { type: 'connection', state: 'reconnecting' });
+    expect(knownPresence(state, BOB)).toBeUndefined();
   });
 
   it('keeps newer local cursors and tail when a stale server copy arrives', () => {

@@ -459,6 +459,15 @@ export function conversationTitle(
   return (peer && state.users[peer]?.username) ?? 'Direct chat';
 }
 
+/** What this client knows of a user's presence: nothing while it is not connected itself. */
+export function knownPresence(
+  state: Pick<ChatState, 'connection' | 'presence'>,
+  userId: string,
+): Presence | undefined {
+  if (state.connection !== 'online' && state.connection !== 'syncing') return undefined;
+  return state.presence[userId];
+}
+
 /** Users typing in a conversation right now (not me). */
 export function typingUsers(state: ChatState, conversationId: string, now: number): string[] {
   const users = state.typing[conversationId] ?? {};

@@ -3,7 +3,7 @@ import { describeError } from '../api/errors.js';
 import { useServices } from '../app/services.js';
 import type { ContactKeys } from '../keys/e2ee.js';
 import { lastSeenLabel } from '../lib/dates.js';
-import { conversationTitle, directPeer } from '../state/chat.js';
+import { conversationTitle, directPeer, knownPresence } from '../state/chat.js';
 import { useChat } from '../state/store.js';
 import { Composer } from './Composer.js';
 import { ConversationInfo } from './ConversationInfo.js';
@@ -55,7 +55,7 @@ export function ChatView({ conversationId }: { conversationId: string }) {
   const state = store.getState();
   const title = conversationTitle(conversation, state);
   const peer = directPeer(conversation, me.userId);
-  const peerPresence = peer ? presence[peer] : undefined;
+  const peerPresence = peer ? knownPresence({ connection, presence }, peer) : undefined;
   const isGroup = conversation.kind === 'group';
 
   let subtitle: string;

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { describeError } from '../api/errors.js';
 import { useServices } from '../app/services.js';
 import type { ContactKeys } from '../keys/e2ee.js';
-import { conversationTitle, directPeer } from '../state/chat.js';
+import { conversationTitle, directPeer, knownPresence } from '../state/chat.js';
 import { useChat } from '../state/store.js';
 import { Avatar, Dialog } from './common.js';
 import { navigate } from './hooks.js';
@@ -18,12 +18,15 @@ export function ConversationInfo(props: {
   const conversation = useChat(store, (s) => s.conversations[props.conversationId]);
   const users = useChat(store, (s) => s.users);
   const presence = useChat(store, (s) => s.presence);
+  const connection = useChat(store, (s) => s.connection);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   if (!conversation) return null;
   const title = conversationTitle(conversation, store.getState());
   const isGroup = conversation.kind === 'group';
   const peer = directPeer(conversation, me.userId);
+  // Only the owner may remove members (the server enforces it; the button follows).
+  const iOwn = conversation.members.some((m) => m.userId === me.userId && m.role === 'owner');
 
   async function act(task: () => Promise<void>) {
     setBusy(true);
@@ -60,7 +63,11 @@ export function ConversationInfo(props: {
                     id={m.userId}
                     name={name}
                     size="sm"
-                    online={m.userId === me.userId ? undefined : presence[m.userId]?.status === 'online'}
+                    online={
+                      m.userId === me.userId
+                        ? undefined
+                        : knownPresence({ connection, presence }, m.userId)?.status === 'online'
+                    }
                   />
                   <span className="member-name">
                     {name}
@@ -75,7 +82,7 @@ export function ConversationInfo(props: {
                       <SafetyNumber userId={m.userId} name={name} keys={keys} onKeys={props.onKeys} compact />
                     </details>
                   )}
-                  {m.userId !== me.userId && (
+                  {iOwn && m.userId !== me.userId && (
                     <button
                       type="button"
                       className="secondary small"

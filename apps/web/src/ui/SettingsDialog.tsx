@@ -11,7 +11,16 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
   const [signingOut, setSigningOut] = useState(false);
 
   const load = useCallback(() => {
-    api.sessions().then(setSessions, (failure: unknown) => setError(describeError(failure)));
+    api.sessions().then(
+      // This device first, then the most recently active.
+      (list) =>
+        setSessions(
+          [...list].sort(
+            (a, b) => Number(b.current) - Number(a.current) || b.lastUsedAt.localeCompare(a.lastUsedAt),
+          ),
+        ),
+      (failure: unknown) => setError(describeError(failure)),
+    );
   }, [api]);
   useEffect(load, [load]);
 
@@ -55,7 +64,7 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
                   {s.deviceName}
                   {s.current && <span className="tag ok">this device</span>}
                 </span>
-                <span className="small muted">
+                <span className="device-meta small muted">
                   Signed in {new Date(s.createdAt).toLocaleDateString()} · last active{' '}
                   {new Date(s.lastUsedAt).toLocaleString()}
                 </span>

@@ -7,6 +7,7 @@ import {
   type ConversationView,
   conversationTitle,
   directPeer,
+  knownPresence,
   sortedConversations,
 } from '../state/chat.js';
 import { useChat } from '../state/store.js';
@@ -122,7 +123,7 @@ export function Sidebar({ selectedId }: { selectedId: string | null }) {
                     <Avatar
                       id={user.id}
                       name={user.username}
-                      online={state.presence[user.id]?.status === 'online'}
+                      online={knownPresence(state, user.id)?.status === 'online'}
                     />
                     <span className="row-main">
                       <span className="row-title">{user.username}</span>
@@ -181,7 +182,7 @@ function ConversationRow(props: {
       <Avatar
         id={peer ?? c.id}
         name={title}
-        online={peer && peer !== state.me ? state.presence[peer]?.status === 'online' : undefined}
+        online={peer && peer !== state.me ? knownPresence(state, peer)?.status === 'online' : undefined}
       />
       <span className="row-main">
         <span className="row-top">

@@ -45,6 +45,8 @@ describe('offline and back', () => {
     await bob.goOffline();
     await expect.poll(() => bob.page.locator('.banner.offline').count()).toBe(1);
     expect(await bob.page.locator('.banner.offline').textContent()).toMatch(/offline|Reconnecting/);
+    // Not connected, Bob's app cannot know who is online, so it claims nothing.
+    expect(await bob.page.locator('.chat-header .subtitle').textContent()).not.toBe('online');
     await bob.send('typed offline 1');
     await bob.send('typed offline 2');
     await expect.poll(() => bob.myStatuses()).toEqual(['pending', 'pending']);
