@@ -13,7 +13,7 @@
  * hot group), --body BYTES (envelope ciphertext, default 200).
  */
 import { randomUUID } from 'node:crypto';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { connectAmqp, createBroker } from '@im/broker';
 import { Queues } from '@im/contracts';
@@ -57,7 +57,7 @@ const conversations = new ConversationService({ store, maxGroupMembers: 1000 });
 
 console.log(
   `message-service bench: ${total} messages, ${conversationCount} conversation(s), ${bodyBytes}-byte bodies; ` +
-    `${cpus().length} CPUs; PostgreSQL and RabbitMQ on localhost`,
+    `${cpus().length} CPUs (load average ${loadavg()[0]?.toFixed(1)}); PostgreSQL and RabbitMQ on localhost`,
 );
 console.log(`command: pnpm --filter @im/message-service bench${args.length ? ` -- ${args.join(' ')}` : ''}`);
 console.log('');
@@ -73,6 +73,9 @@ try {
         .padStart(18)}`,
     );
   }
+  console.log(
+    `\nload average at the end: ${loadavg()[0]?.toFixed(1)} (other work on the machine skews every figure)`,
+  );
 } finally {
   ns.track(transport.declaredNames());
   await broker.close();

@@ -4,7 +4,7 @@ import { connectAmqp, createBroker } from '@im/broker';
 import { parseEnv, redactConfig } from '@im/config';
 import { migrate, pgAdapter } from '@im/db';
 import { createLogger } from '@im/logger';
-import { createMetricsRegistry, runMain } from '@im/service';
+import { createMetricsRegistry, createServiceApp, runMain } from '@im/service';
 import { build } from './app.js';
 import { createOutboxSignal } from './domain/outbox-signal.js';
 import { Env } from './env.js';
@@ -85,6 +85,13 @@ await runMain({
     });
 
     // Shutdown order: stop taking HTTP requests, finish and ack in-flight batches, then close the broker and database.
+    const readiness = {
+      database: () => store.ping(),
+      broker: () => {
+        if (!broker.isConnected()) throw new Error('no connection to RabbitMQ');
+      },
+    };
+    // Without the API, a process still answers /livez, /readyz and /metrics for its orchestrator.
     const app = components.has('http')
       ? await build({
           logger,
@@ -101,22 +108,23 @@ await runMain({
           metrics,
           health: lifecycle,
           trustProxy: env.TRUST_PROXY,
-          readiness: {
-            broker: () => {
-              if (!broker.isConnected()) throw new Error('no connection to RabbitMQ');
-            },
-          },
+          readiness,
         })
-      : undefined;
-    if (app) lifecycle.onShutdown('stop accepting HTTP', () => app.close());
+      : await createServiceApp({
+          service: SERVICE_NAME,
+          version: SERVICE_VERSION,
+          logger,
+          metrics,
+          health: lifecycle,
+          readiness,
+        });
+    lifecycle.onShutdown('stop accepting HTTP', () => app.close());
     lifecycle.onShutdown('stop the worker', () => worker.stop());
     lifecycle.onShutdown('close the broker', () => broker.close());
     lifecycle.onShutdown('close the database', () => store.close());
 
     await worker.start();
-    if (app) {
-      const address = await app.listen({ port: env.PORT, host: env.HOST });
-      logger.info({ address }, 'listening');
-    }
+    const address = await app.listen({ port: env.PORT, host: env.HOST });
+    logger.info({ address, components: [...components] }, 'listening');
   },
 });
