@@ -1,5 +1,6 @@
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { generateIdentity, publicBundle, sealBackup } from '@im/crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectOk, User } from './support/cli.js';
 import { type System, startSystem } from './support/system.js';
@@ -78,6 +79,33 @@ describe('accounts and devices', () => {
     const fromBob = expectOk(await bob.run(['fingerprint', 'alice'])).stdout.trim();
     expect(fromAlice).toMatch(/^(\d{5} ){11}\d{5}$/);
     expect(fromAlice).toBe(fromBob);
+  });
+
+  it('warns when a contact publishes new keys', async () => {
+    // Alice has pinned Bob's keys (the safety number above). Bob's keys now change: a new version,
+    // published the way any client would (his token, his next key version, a sealed backup).
+    const credentials = JSON.parse(await readFile(join(bob.home, 'im', 'credentials.json'), 'utf8')) as {
+      accounts: Record<string, { userId: string; accessToken: string }>;
+    };
+    const account = credentials.accounts[system.url]!;
+    const next = await generateIdentity(account.userId, 2);
+    const bundle = publicBundle(next);
+    const response = await fetch(`${system.url}/v1/keys`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${account.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        keyVersion: 2,
+        x25519: bundle.x25519,
+        ed25519: bundle.ed25519,
+        backup: await sealBackup(next, bob.password),
+      }),
+    });
+    expect(response.status).toBe(200);
+
+    const result = expectOk(await alice.run(['fingerprint', 'bob']));
+    expect(result.stderr).toContain("warning: bob's keys changed (version 1 → 2)");
+    expect(result.stderr).toContain('im fingerprint bob');
+    expect(expectOk(await alice.run(['fingerprint', 'bob'])).stderr).toBe('');
   });
 
   it('lists devices and logs one out from another', async () => {

@@ -13,6 +13,7 @@ const FRIENDLY: Partial<Record<ErrorCode, string>> = {
   MSG_CONVERSATION_NOT_FOUND: 'no such conversation',
   MSG_GROUP_FULL: 'the group is full',
   MSG_ENVELOPE_TOO_LARGE: 'the message is too large',
+  MSG_NOT_GROUP: 'that is a direct chat, not a group',
 };
 
 function isCatalogCode(code: string): code is ErrorCode {

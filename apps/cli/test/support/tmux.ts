@@ -27,7 +27,9 @@ export class Tmux {
     const exports = Object.entries({ TERM: 'xterm-256color', ...env })
       .map(([key, value]) => `${key}=${shellQuote(value)}`)
       .join(' ');
-    const command = `env ${exports} ${shellQuote(process.execPath)} ${shellQuote(imBin)} ${args.map(shellQuote).join(' ')}`;
+    const im = `env ${exports} ${shellQuote(process.execPath)} ${shellQuote(imBin)} ${args.map(shellQuote).join(' ')}`;
+    // The shell prints the exit status on the screen and keeps the window open until the tmux server is killed.
+    const command = `${im}; echo "[im exited with $?]"; exec sleep 3600`;
     const exists = await this.tmux('list-sessions').then(
       () => true,
       () => false,
@@ -38,13 +40,15 @@ export class Tmux {
       ...(exists ? ['-t', 'im'] : ['-x', String(size.width), '-y', String(size.height)]),
       command,
     );
-    await this.tmux('set-option', '-t', 'im', 'remain-on-exit', 'on');
     await this.tmux('resize-window', '-t', `im:${name}`, '-x', String(size.width), '-y', String(size.height));
     return new Terminal(this, `im:${name}`);
   }
 
   async kill(): Promise<void> {
-    await this.tmux('kill-server').catch(() => undefined);
+    await this.tmux('kill-server').catch((error: unknown) => {
+      // No server: nothing was opened, or it is already gone. Anything else is worth seeing.
+      if (!/no server running|error connecting to/.test(String(error))) throw error;
+    });
   }
 }
 
@@ -72,17 +76,10 @@ export class Terminal {
     await this.#tmux.tmux('send-keys', '-t', this.target, ...keys);
   }
 
-  /** The exit status of the program once it has ended, else undefined. */
+  /** The exit status of `im` once it has ended (the shell around it prints it), else undefined. */
   async exitStatus(): Promise<number | undefined> {
-    const out = await this.#tmux.tmux(
-      'display-message',
-      '-p',
-      '-t',
-      this.target,
-      '#{pane_dead} #{pane_dead_status}',
-    );
-    const [dead, status] = out.trim().split(' ');
-    return dead === '1' ? Number(status) : undefined;
+    const match = /\[im exited with (\d+)\]/.exec(await this.screen());
+    return match ? Number(match[1]) : undefined;
   }
 }
 
