@@ -1,7 +1,7 @@
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { equalBytes, fromBase64Url, fromHex } from './bytes.js';
 import { CryptoError } from './errors.js';
-import { subtle, type WebCryptoKey, type WebCryptoKeyUsage } from './primitives.js';
+import { bufferSource, subtle, type WebCryptoKey, type WebCryptoKeyUsage } from './primitives.js';
 
 interface WebCryptoKeyPair {
   privateKey: WebCryptoKey;
@@ -161,7 +161,7 @@ async function importSecret(
   secretKey: Uint8Array,
   usages: WebCryptoKeyUsage[],
 ): Promise<WebCryptoKey> {
-  return subtle().importKey('pkcs8', toPkcs8(curve, secretKey), { name: curve }, true, usages);
+  return subtle().importKey('pkcs8', bufferSource(toPkcs8(curve, secretKey)), { name: curve }, true, usages);
 }
 
 /** The public key of an imported private key: WebCrypto exposes it as the JWK `x` member. */
@@ -181,7 +181,7 @@ async function agree(privateKey: WebCryptoKey, peerPublicKey: Uint8Array): Promi
   checkPeer(peerPublicKey);
   let bits: ArrayBuffer;
   try {
-    const peer = await subtle().importKey('raw', peerPublicKey, { name: 'X25519' }, false, []);
+    const peer = await subtle().importKey('raw', bufferSource(peerPublicKey), { name: 'X25519' }, false, []);
     bits = await subtle().deriveBits({ name: 'X25519', public: peer }, privateKey, 256);
   } catch (err) {
     // WebCrypto rejects small-order peers (all-zero result) with an OperationError.
@@ -230,13 +230,15 @@ export const webCryptoBackend: CurveBackend = {
   async ed25519Sign(secretKey, message) {
     checkKey(secretKey, 'an Ed25519 private key');
     const key = await importSecret('Ed25519', secretKey, ['sign']);
-    return new Uint8Array(await subtle().sign({ name: 'Ed25519' }, key, message));
+    return new Uint8Array(await subtle().sign({ name: 'Ed25519' }, key, bufferSource(message)));
   },
   async ed25519Verify(publicKey, message, signature) {
     if (publicKey.length !== KEY_BYTES || signature.length !== SIGNATURE_BYTES) return false;
     try {
-      const key = await subtle().importKey('raw', publicKey, { name: 'Ed25519' }, false, ['verify']);
-      return await subtle().verify({ name: 'Ed25519' }, key, signature, message);
+      const key = await subtle().importKey('raw', bufferSource(publicKey), { name: 'Ed25519' }, false, [
+        'verify',
+      ]);
+      return await subtle().verify({ name: 'Ed25519' }, key, bufferSource(signature), bufferSource(message));
     } catch {
       // WebCrypto throws (DataError) on a public key that is not a curve point: that is "does not verify".
       return false;

@@ -20,7 +20,17 @@ export const AEAD_PARAMS = {
 /** WebCrypto's types, taken from the global (so that no DOM or Node type library is imported by name). */
 export type Subtle = typeof globalThis.crypto.subtle;
 export type WebCryptoKey = Awaited<ReturnType<Subtle['importKey']>>;
-export type WebCryptoKeyUsage = Parameters<Subtle['importKey']>[4][number];
+// Node's types give the usages as an array, the DOM library's (with DOM.Iterable) as an Iterable: accept both.
+export type WebCryptoKeyUsage = Parameters<Subtle['importKey']>[4] extends Iterable<infer U> ? U : never;
+
+/**
+ * The bytes as WebCrypto's `BufferSource`. The DOM library types it as a view
+ * over an `ArrayBuffer` (never a `SharedArrayBuffer`), which every array this
+ * library makes is; Node's types are looser. Browser builds typecheck with DOM.
+ */
+export function bufferSource(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes as Uint8Array<ArrayBuffer>;
+}
 
 /** WebCrypto's SubtleCrypto, or a clear error where the runtime has none (an insecure browser context). */
 export function subtle(): Subtle {
@@ -62,11 +72,16 @@ export async function aeadEncrypt(
   if (alg === 'XChaCha20-Poly1305') {
     return xchacha20poly1305(key, nonce, associatedData).encrypt(plaintext);
   }
-  const k = await subtle().importKey('raw', key, 'AES-GCM', false, ['encrypt']);
+  const k = await subtle().importKey('raw', bufferSource(key), 'AES-GCM', false, ['encrypt']);
   const out = await subtle().encrypt(
-    { name: 'AES-GCM', iv: nonce, additionalData: associatedData, tagLength: 128 },
+    {
+      name: 'AES-GCM',
+      iv: bufferSource(nonce),
+      additionalData: bufferSource(associatedData),
+      tagLength: 128,
+    },
     k,
-    plaintext,
+    bufferSource(plaintext),
   );
   return new Uint8Array(out);
 }
@@ -87,11 +102,16 @@ export async function aeadDecrypt(
     if (alg === 'XChaCha20-Poly1305') {
       return xchacha20poly1305(key, nonce, associatedData).decrypt(sealed);
     }
-    const k = await subtle().importKey('raw', key, 'AES-GCM', false, ['decrypt']);
+    const k = await subtle().importKey('raw', bufferSource(key), 'AES-GCM', false, ['decrypt']);
     const out = await subtle().decrypt(
-      { name: 'AES-GCM', iv: nonce, additionalData: associatedData, tagLength: 128 },
+      {
+        name: 'AES-GCM',
+        iv: bufferSource(nonce),
+        additionalData: bufferSource(associatedData),
+        tagLength: 128,
+      },
       k,
-      sealed,
+      bufferSource(sealed),
     );
     return new Uint8Array(out);
   } catch (err) {
@@ -109,8 +129,12 @@ export async function hkdfSha256(
   if (!Number.isInteger(length) || length < 1 || length > 255 * 32) {
     throw new CryptoError('CRYPTO_INVALID_ARGUMENT', 'HKDF-SHA256 output length must be 1..8160 bytes');
   }
-  const key = await subtle().importKey('raw', ikm, 'HKDF', false, ['deriveBits']);
-  const bits = await subtle().deriveBits({ name: 'HKDF', hash: 'SHA-256', salt, info }, key, length * 8);
+  const key = await subtle().importKey('raw', bufferSource(ikm), 'HKDF', false, ['deriveBits']);
+  const bits = await subtle().deriveBits(
+    { name: 'HKDF', hash: 'SHA-256', salt: bufferSource(salt), info: bufferSource(info) },
+    key,
+    length * 8,
+  );
   return new Uint8Array(bits);
 }
 
@@ -121,9 +145,9 @@ export async function pbkdf2Sha256(
   iterations: number,
   length: number,
 ): Promise<Uint8Array> {
-  const key = await subtle().importKey('raw', password, 'PBKDF2', false, ['deriveBits']);
+  const key = await subtle().importKey('raw', bufferSource(password), 'PBKDF2', false, ['deriveBits']);
   const bits = await subtle().deriveBits(
-    { name: 'PBKDF2', hash: 'SHA-256', salt, iterations },
+    { name: 'PBKDF2', hash: 'SHA-256', salt: bufferSource(salt), iterations },
     key,
     length * 8,
   );
