@@ -48,6 +48,27 @@ if (!existsSync(chromium)) {
   }
 }
 
+// The terminal client's end-to-end tests drive its chat screen in real pseudo-terminals.
+const hasTmux = (() => {
+  try {
+    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+if (!hasTmux) {
+  if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
+    console.log('Installing tmux for the terminal client tests …');
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+    execFileSync('apt-get', ['install', '-y', '-qq', 'tmux'], { stdio: 'inherit' });
+  } else {
+    problems.push(
+      'No tmux (the terminal client tests need it). Install it (Debian/Ubuntu: apt-get install tmux).',
+    );
+  }
+}
+
 if (problems.length > 0) {
   console.error(`The tests need a few things first:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   process.exit(1);
