@@ -54,6 +54,7 @@ const hasTmux = (() => {
     execFileSync('tmux', ['-V'], { stdio: 'ignore' });
     return true;
   } catch {
+    // Not installed, or not runnable: either way the tests cannot use it.
     return false;
   }
 })();
