@@ -2,6 +2,7 @@ import type {
   Conversation,
   KeyBackupResponse,
   PublicUser,
+  PutKeyBackupBody,
   PutKeysBody,
   RegisterResponse,
   SessionInfo,
@@ -87,6 +88,15 @@ export class Api {
 
   keyBackup(): Promise<KeyBackupResponse> {
     return this.#send('GET', '/v1/keys/backup');
+  }
+
+  putKeyBackup(body: PutKeyBackupBody): Promise<KeyBackupResponse> {
+    return this.#send('PUT', '/v1/keys/backup', body);
+  }
+
+  /** Ends every other session of the user. */
+  changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    return this.#send('POST', '/v1/auth/password', { currentPassword, newPassword });
   }
 
   // ---- conversations ---------------------------------------------------------------

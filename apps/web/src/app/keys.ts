@@ -1,5 +1,5 @@
 import type { IdentityKeys } from '@im/crypto';
-import { generateIdentity, openBackup, publicBundle, sealBackup } from '@im/crypto';
+import { changeBackupPassword, generateIdentity, openBackup, publicBundle, sealBackup } from '@im/crypto';
 import type { Api } from '../api/api.js';
 import { ApiError } from '../api/errors.js';
 import { loadKeyring, saveKeyring } from '../keys/keystore.js';
@@ -49,6 +49,24 @@ export async function establishKeys(
     backup: sealed,
   });
   return keyring;
+}
+
+/**
+ * Changes the password and re-seals the key backup under it, so a new device
+ * opens the keys with the new password. The backup is replaced first and put
+ * back if the password change is refused, so the two never disagree for long.
+ */
+export async function changePassword(api: Api, currentPassword: string, newPassword: string): Promise<void> {
+  const current = await api.keyBackup();
+  // Opening the backup also checks the current password, before anything changes.
+  const resealed = await changeBackupPassword(current.backup, currentPassword, newPassword);
+  await api.putKeyBackup({ keyVersion: current.keyVersion, backup: resealed });
+  try {
+    await api.changePassword(currentPassword, newPassword);
+  } catch (error) {
+    await api.putKeyBackup({ keyVersion: current.keyVersion, backup: current.backup });
+    throw error;
+  }
 }
 
 /** "Chrome on Linux": the name this browser's session shows in the device list. */

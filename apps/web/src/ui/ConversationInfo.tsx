@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { type FormEvent, useEffect, useState } from 'react';
 import { describeError } from '../api/errors.js';
 import { useServices } from '../app/services.js';
 import type { ContactKeys } from '../keys/e2ee.js';
@@ -52,6 +52,7 @@ export function ConversationInfo(props: {
       )}
       {isGroup && (
         <>
+          <RenameGroup conversationId={conversation.id} title={title} />
           <h3 className="section-title">{conversation.members.length} members</h3>
           <ul className="member-list">
             {conversation.members.map((m) => {
@@ -215,5 +216,66 @@ function SafetyNumber(props: {
         )}
       </div>
     </div>
+  );
+}
+
+function RenameGroup({ conversationId, title }: { conversationId: string; title: string }) {
+  const { chat } = useServices();
+  const [editing, setEditing] = useState(false);
+  const [value, setValue] = useState(title);
+  const [error, setError] = useState<string | null>(null);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    const next = value.trim();
+    if (!next || next === title) {
+      setEditing(false);
+      return;
+    }
+    try {
+      await chat.rename(conversationId, next);
+      setEditing(false);
+      setError(null);
+    } catch (failure) {
+      setError(describeError(failure));
+    }
+  }
+
+  if (!editing) {
+    return (
+      <div className="dialog-actions start">
+        <button
+          type="button"
+          className="secondary small"
+          onClick={() => {
+            setValue(title);
+            setEditing(true);
+          }}
+        >
+          Rename group
+        </button>
+      </div>
+    );
+  }
+  return (
+    <form className="rename" onSubmit={submit}>
+      <label className="field">
+        <span>Group name</span>
+        <input required maxLength={100} value={value} onChange={(e) => setValue(e.target.value)} />
+      </label>
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="dialog-actions">
+        <button type="button" className="secondary small" onClick={() => setEditing(false)}>
+          Cancel
+        </button>
+        <button type="submit" className="primary small">
+          Save
+        </button>
+      </div>
+    </form>
   );
 }

@@ -1,6 +1,8 @@
 import type { SessionInfo } from '@im/contracts';
-import { useCallback, useEffect, useState } from 'react';
+import { isCryptoError } from '@im/crypto';
+import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { describeError } from '../api/errors.js';
+import { changePassword } from '../app/keys.js';
 import { useServices } from '../app/services.js';
 import { Dialog } from './common.js';
 
@@ -48,6 +50,7 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
           <code data-testid="my-fingerprint">{e2ee.myFingerprint}</code>
         </p>
       </section>
+      <PasswordSection onChanged={load} />
       <section className="stack">
         <h3 className="section-title">Devices</h3>
         {error && (
@@ -92,5 +95,111 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
         </button>
       </div>
     </Dialog>
+  );
+}
+
+/** Change the password; the key backup is re-sealed under the new one in the same step. */
+function PasswordSection({ onChanged }: { onChanged: () => void }) {
+  const { api } = useServices();
+  const [open, setOpen] = useState(false);
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [repeat, setRepeat] = useState('');
+  const [state, setState] = useState<{ busy: boolean; error: string | null; done: boolean }>({
+    busy: false,
+    error: null,
+    done: false,
+  });
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (next !== repeat) {
+      setState({ busy: false, error: 'The two new passwords differ.', done: false });
+      return;
+    }
+    setState({ busy: true, error: null, done: false });
+    try {
+      await changePassword(api, current, next);
+      setState({ busy: false, error: null, done: true });
+      setCurrent('');
+      setNext('');
+      setRepeat('');
+      setOpen(false);
+      onChanged();
+    } catch (failure) {
+      const error = isCryptoError(failure, 'CRYPTO_BAD_PASSWORD')
+        ? 'The current password is wrong.'
+        : describeError(failure);
+      setState({ busy: false, error, done: false });
+    }
+  }
+
+  return (
+    <section className="stack">
+      <h3 className="section-title">Password</h3>
+      {state.done && (
+        <p className="notice" role="status">
+          Password changed. Your other devices were signed out; your keys now open with the new password.
+        </p>
+      )}
+      {!open ? (
+        <div>
+          <button type="button" className="secondary small" onClick={() => setOpen(true)}>
+            Change password
+          </button>
+        </div>
+      ) : (
+        <form className="stack" onSubmit={submit}>
+          <label className="field">
+            <span>Current password</span>
+            <input
+              type="password"
+              autoComplete="current-password"
+              required
+              value={current}
+              onChange={(e) => setCurrent(e.target.value)}
+            />
+          </label>
+          <label className="field">
+            <span>New password</span>
+            <input
+              type="password"
+              autoComplete="new-password"
+              required
+              minLength={8}
+              value={next}
+              onChange={(e) => setNext(e.target.value)}
+            />
+          </label>
+          <label className="field">
+            <span>Repeat new password</span>
+            <input
+              type="password"
+              autoComplete="new-password"
+              required
+              minLength={8}
+              value={repeat}
+              onChange={(e) => setRepeat(e.target.value)}
+            />
+          </label>
+          <p className="hint">
+            Your other devices will be signed out. Your encryption keys are re-locked with the new password.
+          </p>
+          {state.error && (
+            <p className="form-error" role="alert">
+              {state.error}
+            </p>
+          )}
+          <div className="dialog-actions">
+            <button type="button" className="secondary small" onClick={() => setOpen(false)}>
+              Cancel
+            </button>
+            <button type="submit" className="primary small" disabled={state.busy}>
+              {state.busy ? 'Changing…' : 'Change password'}
+            </button>
+          </div>
+        </form>
+      )}
+    </section>
   );
 }

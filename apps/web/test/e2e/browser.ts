@@ -149,10 +149,10 @@ export class Person {
     await this.waitOnline();
   }
 
-  async signIn(): Promise<void> {
+  async signIn(password = PASSWORD): Promise<void> {
     const page = this.page;
     await page.getByLabel('Username').fill(this.name);
-    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByLabel('Password', { exact: true }).fill(password);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await this.waitOnline();
   }

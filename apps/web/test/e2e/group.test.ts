@@ -7,7 +7,7 @@ describe('a group of three', () => {
   let alice: Person;
   let bob: Person;
   let carol: Person;
-  const title = `Weekend trip ${uniqueName('g')}`;
+  let title = `Weekend trip ${uniqueName('g')}`;
 
   beforeAll(async () => {
     browser = await launchBrowser();
@@ -59,6 +59,15 @@ describe('a group of three', () => {
       .poll(() => alice.page.locator('.message.theirs .sender').allTextContents())
       .toEqual([bob.name, carol.name]);
     await alice.screenshot('10-group-chat');
+
+    // The name changes for everyone.
+    await page.getByRole('button', { name: 'Group info and members' }).click();
+    await page.getByRole('button', { name: 'Rename group' }).click();
+    title = `${title} (Sat)`;
+    await page.getByLabel('Group name').fill(title);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.keyboard.press('Escape');
+    for (const person of [alice, bob, carol]) await expect.poll(() => person.chatTitle()).toBe(title);
   });
 
   it('removes a member, who stops seeing the group; another leaves', async () => {

@@ -1,6 +1,8 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, launchBrowser, Person, uniqueName } from './browser.js';
+import { eventually, launchBrowser, PASSWORD, Person, uniqueName } from './browser.js';
+
+const NEW_PASSWORD = 'a much longer passphrase';
 
 describe('sessions, devices and history', () => {
   let browser: Browser;
@@ -96,12 +98,21 @@ describe('sessions, devices and history', () => {
     await laptop.close();
   });
 
-  it('signs out, and back in with the password', async () => {
-    await alice.page.getByRole('button', { name: 'Sign out' }).click();
-    await expect.poll(() => alice.page.getByRole('button', { name: 'Sign in' }).count()).toBe(1);
-    await alice.page.reload();
-    await expect.poll(() => alice.page.getByRole('button', { name: 'Sign in' }).count()).toBe(1);
-    await alice.signIn();
+  it('changes the password; signs out, and back in with the new one, and the keys open with it', async () => {
+    const page = alice.page;
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByLabel('Current password').fill(PASSWORD);
+    await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
+    await page.getByLabel('Repeat new password').fill(NEW_PASSWORD);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await expect.poll(() => page.locator('.notice').textContent()).toMatch(/Password changed/);
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Sign in' }).count()).toBe(1);
+    await page.reload();
+    await expect.poll(() => page.getByRole('button', { name: 'Sign in' }).count()).toBe(1);
+    // Signing out removed the keys from this browser: they come back from the backup, sealed under the new password.
+    await alice.signIn(NEW_PASSWORD);
     await alice.openChat(bob.name);
     await expect.poll(async () => (await alice.texts()).at(-1)).toBe('history line 75');
   });
