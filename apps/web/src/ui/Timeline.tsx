@@ -1,8 +1,8 @@
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { Fragment, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useServices } from '../app/services.js';
 import { buildTimeline, timeLabel } from '../lib/dates.js';
 import { deriveStatus, statusText } from '../lib/status.js';
-import { type ChatMessage, type ConversationView, visibleMessages } from '../state/chat.js';
+import { type ChatMessage, type ConversationView, myReadSeq, visibleMessages } from '../state/chat.js';
 import { useChat } from '../state/store.js';
 import { Icon, StatusMark } from './common.js';
 import { usePageVisible } from './hooks.js';
@@ -30,6 +30,14 @@ export function Timeline({ conversation }: { conversation: ConversationView }) {
   const pageVisible = usePageVisible();
   const messages = useMemo(() => visibleMessages(thread), [thread]);
   const rows = useMemo(() => buildTimeline(messages, (m) => m.clientMsgId, new Date()), [messages]);
+  // Where "New messages" goes: after what I had read when I opened the chat (kept while it stays open).
+  const [readWhenOpened] = useState(() => myReadSeq(store.getState(), conversation.id));
+  const firstUnread = useMemo(
+    () =>
+      messages.find((m) => m.seq !== undefined && m.seq > readWhenOpened && m.senderId !== me.userId)
+        ?.clientMsgId,
+    [messages, readWhenOpened, me.userId],
+  );
   const scroller = useRef<HTMLElement>(null);
   const atBottom = useRef(true);
   const anchor = useRef<Anchor | null>(null);
@@ -157,18 +165,24 @@ export function Timeline({ conversation }: { conversation: ConversationView }) {
                 <span className="day-label">{row.label}</span>
               </li>
             ) : (
-              <MessageRow
-                key={row.key}
-                message={row.message}
-                mine={row.message.senderId === me.userId}
-                startsGroup={row.startsGroup}
-                endsGroup={row.endsGroup}
-                isGroup={isGroup}
-                senderName={users[row.message.senderId]?.username ?? '…'}
-                conversation={conversation}
-                me={me.userId}
-                now={now}
-              />
+              <Fragment key={row.key}>
+                {row.key === firstUnread && (
+                  <li className="unread-separator" data-key="unread-separator">
+                    <span>New messages</span>
+                  </li>
+                )}
+                <MessageRow
+                  message={row.message}
+                  mine={row.message.senderId === me.userId}
+                  startsGroup={row.startsGroup}
+                  endsGroup={row.endsGroup}
+                  isGroup={isGroup}
+                  senderName={users[row.message.senderId]?.username ?? '…'}
+                  conversation={conversation}
+                  me={me.userId}
+                  now={now}
+                />
+              </Fragment>
             ),
           )}
         </ol>

@@ -38,6 +38,8 @@ describe('offline and back', () => {
     await expect.poll(() => bob.unreadBadge(alice.name)).toBe(String(sent.length));
     await bob.openChat(alice.name);
     await expect.poll(() => bob.texts()).toEqual(['before', ...sent]);
+    // The chat marks where the unread messages start.
+    expect(await bob.page.locator('.unread-separator + .message .text').textContent()).toBe(sent[0]);
     await expect.poll(() => alice.myStatuses()).toEqual(['read', ...sent.map(() => 'read')]);
   });
 
