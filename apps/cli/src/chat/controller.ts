@@ -38,6 +38,7 @@ export class ChatController {
   readonly #session: Session;
   readonly #keys: Keys;
   readonly #directory: Directory;
+  readonly #debug: boolean;
   readonly #otherConversations = new Map<string, Promise<Conversation | undefined>>();
   #readSent = 0;
   #typingSentAt = 0;
@@ -47,14 +48,12 @@ export class ChatController {
   #closed = false;
   readonly #changeWaiters = new Set<() => void>();
 
-  readonly #debug: boolean;
-
   /** @param debug also show the protocol client's own hiccups (gap repairs, token fetches), not only the server's errors. */
   constructor(session: Session, keys: Keys, directory: Directory, conversation: Conversation, debug = false) {
-    this.#debug = debug;
     this.#session = session;
     this.#keys = keys;
     this.#directory = directory;
+    this.#debug = debug;
     this.model = new ChatModel(session.userId, conversation);
     this.client = createClient(session);
   }
@@ -157,6 +156,12 @@ export class ChatController {
     }
   }
 
+  /** Shows a failure in the chat (the screen must never die of one). */
+  showError(error: unknown): void {
+    this.model.note(describe(error), 'error');
+    this.#changed();
+  }
+
   /** Shows a key change of a contact in the chat (instead of on standard error). */
   keyChanged(notice: KeyNotice): void {
     const name = this.name(notice.userId);
@@ -197,7 +202,7 @@ export class ChatController {
     client.on('ready', () => {
       this.#reauthenticated = false;
     });
-    client.on('message', (message) => void this.#receive(message));
+    client.on('message', (message) => this.#guard(this.#receive(message), 'could not show a message'));
     client.on('status', (status) => {
       if (status.conversationId !== this.conversationId) return;
       this.model.updateOutgoing(status);
@@ -223,7 +228,9 @@ export class ChatController {
     });
     client.on('conversation', (frame) => {
       this.#otherConversations.delete(frame.conversationId);
-      if (frame.conversationId === this.conversationId) void this.#reloadConversation();
+      if (frame.conversationId === this.conversationId) {
+        this.#guard(this.#reloadConversation(), 'could not load the members');
+      }
     });
     client.on('keys', (frame) => {
       this.#keys.invalidate(frame.userId);
@@ -235,9 +242,12 @@ export class ChatController {
         });
       }
     });
-    client.on('resync', () => {
-      void this.#loadNewest().then(() => this.#changed());
-    });
+    client.on('resync', () =>
+      this.#guard(
+        this.#loadNewest().then(() => this.#changed()),
+        'could not load the history',
+      ),
+    );
     client.on('error', (error) => {
       if (error.code.startsWith('CLIENT_') && !this.#debug) return;
       this.model.note(`${error.message} (${error.code})`, 'warn');
@@ -250,18 +260,22 @@ export class ChatController {
   }
 
   async #receive(message: StoredMessage): Promise<void> {
-    try {
-      if (message.conversationId !== this.conversationId) {
-        await this.#elsewhere(message);
-        return;
-      }
+    if (message.conversationId !== this.conversationId) {
+      await this.#elsewhere(message);
+    } else {
       await this.#directory.learn([message.senderId]);
       this.model.addStored(message, await this.#open(message));
       if (message.senderId !== this.#session.userId) this.#markRead();
-    } catch (error) {
-      this.model.note(`could not show a message: ${describe(error)}`, 'error');
     }
     this.#changed();
+  }
+
+  /** Runs background work; a failure becomes a note on the screen instead of an unhandled rejection. */
+  #guard(work: Promise<unknown>, what: string): void {
+    work.catch((error: unknown) => {
+      this.model.note(`${what}: ${describe(error)}`, 'error');
+      this.#changed();
+    });
   }
 
   /** A message of another conversation: a one-line notice, so the person knows where to look. */

@@ -45,11 +45,17 @@ export async function runPlain(ctx: Context, chat: ChatController): Promise<void
   const stopper = untilInterrupted(ctx);
   const lines = createInterface({ input: ctx.io.stdin, terminal: false });
   let queue = Promise.resolve();
+  let failure: unknown;
   lines.on('line', (line) => {
     if (line.trim() === '') return;
-    queue = queue.then(async () => {
-      if ((await chat.submit(line)) === 'quit') stopper.stop();
-    });
+    queue = queue
+      .then(async () => {
+        if (failure === undefined && (await chat.submit(line)) === 'quit') stopper.stop();
+      })
+      .catch((error: unknown) => {
+        failure = error;
+        stopper.stop();
+      });
   });
   lines.on('close', () => {
     void queue.then(() => stopper.stop());
@@ -57,6 +63,7 @@ export async function runPlain(ctx: Context, chat: ChatController): Promise<void
   await stopper.promise;
   lines.close();
   await queue;
+  if (failure !== undefined) throw failure;
   const unsent = await chat.settle(DRAIN_TIMEOUT_MS);
   flush();
   if (unsent > 0) {

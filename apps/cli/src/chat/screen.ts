@@ -128,9 +128,12 @@ export class ChatScreen {
       case 'submit':
         this.#scroll = 0;
         this.invalidate();
-        this.#busy = this.#chat.submit(action.text).then((result) => {
-          if (result === 'quit') this.#quit();
-        });
+        this.#busy = this.#chat.submit(action.text).then(
+          (result) => {
+            if (result === 'quit') this.#quit();
+          },
+          (error: unknown) => this.#chat.showError(error),
+        );
         return;
     }
   };
