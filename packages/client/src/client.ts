@@ -105,6 +105,14 @@ export class ImClient extends TypedEmitter<ClientEvents> {
   #readyTimer: ReturnType<typeof setTimeout> | undefined;
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   #ackTimer: ReturnType<typeof setTimeout> | undefined;
+  #pumpTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Frames waiting for the rate limit; the connection's own, dropped with it. */
+  #queue: string[] = [];
+  #rate = 10;
+  #burst = 5;
+  #tokens = 0;
+  #refilledAt = 0;
 
   readonly #logs = new Map<string, ConversationLog>();
   readonly #acked = new Map<string, number>();
@@ -375,6 +383,10 @@ export class ImClient extends TypedEmitter<ClientEvents> {
     clearInterval(this.#heartbeatTimer);
     clearTimeout(this.#ackTimer);
     this.#ackTimer = undefined;
+    clearTimeout(this.#pumpTimer);
+    this.#pumpTimer = undefined;
+    // Sends are resent, acks recomputed and reads repeated after the next `ready`.
+    this.#queue = [];
     for (const timer of this.#gapTimers.values()) clearTimeout(timer);
     this.#gapTimers.clear();
     for (const record of this.#outgoing.values()) clearTimeout(record.retryTimer);
@@ -401,10 +413,37 @@ export class ImClient extends TypedEmitter<ClientEvents> {
     return (this.#state === 'syncing' || this.#state === 'live') && this.#socket?.readyState === OPEN;
   }
 
+  /**
+   * Queues a frame for this connection. Frames leave at most at the rate the
+   * gateway announced in `ready`, so a burst (hundreds of sends after a
+   * reconnect) is paced instead of refused with WS_RATE_LIMITED.
+   */
   #sendFrame(frame: ClientFrame): boolean {
     if (!this.#isSessionUp() || !this.#socket) return false;
-    this.#socket.send(JSON.stringify(frame));
+    this.#queue.push(JSON.stringify(frame));
+    this.#pump();
     return true;
+  }
+
+  #pump(): void {
+    const socket = this.#socket;
+    if (!socket || socket.readyState !== OPEN) return;
+    const now = Date.now();
+    this.#tokens = Math.min(this.#burst, this.#tokens + ((now - this.#refilledAt) / 1000) * this.#rate);
+    this.#refilledAt = now;
+    while (this.#queue.length > 0 && this.#tokens >= 1) {
+      socket.send(this.#queue.shift()!);
+      this.#tokens -= 1;
+    }
+    if (this.#queue.length > 0 && !this.#pumpTimer) {
+      this.#pumpTimer = setTimeout(
+        () => {
+          this.#pumpTimer = undefined;
+          this.#pump();
+        },
+        Math.ceil(((1 - this.#tokens) / this.#rate) * 1000),
+      );
+    }
   }
 
   // ---- incoming frames ------------------------------------------------------
@@ -477,6 +516,11 @@ export class ImClient extends TypedEmitter<ClientEvents> {
     this.#rejectedToken = undefined;
     // Acks of the previous connection may not have reached the server: ack again on this one.
     this.#acked.clear();
+    // Stay under the gateway's per-connection limit with room for jitter: 90 % of its rate, bursts of half a second.
+    this.#rate = Math.max(1, frame.limits.framesPerSecond * 0.9);
+    this.#burst = Math.max(1, Math.floor(frame.limits.framesPerSecond / 2));
+    this.#tokens = this.#burst;
+    this.#refilledAt = Date.now();
     this.#setState('syncing');
     const interval = frame.heartbeatIntervalMs;
     this.#heartbeatTimer = setInterval(() => {

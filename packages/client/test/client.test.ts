@@ -3,6 +3,7 @@ import type { Broker } from '@im/broker';
 import { DeliveryKeys, Queues, type ServerFrame, type StoredMessage } from '@im/contracts';
 import {
   createTestAuth,
+  metricValue,
   newUser,
   opaqueEnvelope,
   type Recorded,
@@ -267,6 +268,30 @@ describe('messages out', () => {
     );
     expect(statuses.map((s) => s.status)).toEqual(['pending', 'sent', 'delivered', 'read']);
     expect(c.pending()).toEqual([]);
+  });
+
+  it('paces a burst of sends to the rate the gateway announced instead of being refused', async () => {
+    const gw = await gateway({ limits: { framesPerSecond: 50, frameBurst: 50 } });
+    const alice = newUser();
+    const conversationId = randomUUID();
+    const { client: c } = client(gw.url, alice);
+    const errors: string[] = [];
+    c.on('error', (e) => errors.push(e.code));
+    c.connect();
+    await c.until('live', 10_000);
+    const envelopes = Array.from({ length: 150 }, () =>
+      opaqueEnvelope({ conversationId, senderId: alice.userId }),
+    );
+    for (const envelope of envelopes) c.send(conversationId, envelope);
+    await vi.waitFor(
+      () => expect(envelopes.filter((e) => sends(e.clientMsgId).length > 0)).toHaveLength(150),
+      {
+        timeout: 15_000,
+      },
+    );
+    expect(errors).toEqual([]);
+    expect(metricValue(await gw.metrics(), 'gateway_rate_limited_frames_total')).toBe(0);
+    expect(envelopes.every((e) => sends(e.clientMsgId).length === 1)).toBe(true);
   });
 
   it('marks a message refused for good as failed and does not resend it', async () => {
