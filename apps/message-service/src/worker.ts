@@ -99,7 +99,7 @@ export function createMessageWorker(options: MessageWorkerOptions): MessageWorke
       const summary = await recordReceipts(store, batch);
       metrics.receiptBatch(batch.length);
       if (summary.membersMoved > 0) signal.notify();
-      if (summary.ignored > 0) log.info({ ignored: summary.ignored }, 'receipts from non-members ignored');
+      if (summary.ignored > 0) log.info({ ignored: summary.ignored }, 'receipts of non-members ignored');
       return batch.map(() => undefined);
     },
     { maxBatch: options.receiptBatchSize ?? 256, concurrency: 1 },

@@ -8,7 +8,7 @@ import { uuidv7 } from './ids.js';
 export type ReceiptCommand = MessagePayload<'receipt.record.v1'>;
 
 export interface ReceiptSummary {
-  /** Receipts refused because their user is not a member of the conversation. */
+  /** (conversation, user) pairs whose receipts were refused: the user is not a member. */
   readonly ignored: number;
   /** Members whose delivered/read cursors moved (one `receipt.updated.v1` each). */
   readonly membersMoved: number;
