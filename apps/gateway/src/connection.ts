@@ -413,6 +413,7 @@ export class Connection {
     }
     if (this.#closed()) return;
     // Bound and holding live frames: now read what is pending, so nothing falls between the two.
+    this.#heldOverflow = false;
     let first: PendingPage;
     try {
       first = await this.#fetchPage(undefined);
@@ -468,7 +469,6 @@ export class Connection {
     try {
       let page = first;
       do {
-        this.#heldOverflow = false;
         delivered += await this.#drainPass(page);
         page = undefined;
       } while (this.#heldOverflow && !this.#closed());
@@ -498,7 +498,13 @@ export class Connection {
     if (again) this.#requestSync(again.ref);
   }
 
+  /**
+   * One pass over the offline queue. Live messages dropped from the hold
+   * buffer (overflow) after the pass's first read are not necessarily in it:
+   * the flag they set makes the caller run one more pass.
+   */
   async #drainPass(first: PendingPage | undefined): Promise<number> {
+    if (!first) this.#heldOverflow = false;
     let page = first ?? (await this.#fetchPage(undefined));
     let sent = 0;
     for (;;) {
