@@ -55,7 +55,7 @@ export function ConversationInfo(props: {
           <RenameGroup conversationId={conversation.id} title={title} />
           <h3 className="section-title">{conversation.members.length} members</h3>
           <ul className="member-list">
-            {conversation.members.map((m) => {
+            {[...conversation.members].sort(byMe(me.userId, users)).map((m) => {
               const name = users[m.userId]?.username ?? '…';
               const keys = props.keys[m.userId];
               return (
@@ -278,4 +278,11 @@ function RenameGroup({ conversationId, title }: { conversationId: string; title:
       </div>
     </form>
   );
+}
+
+/** Me first, then everyone by name. */
+function byMe(me: string, users: Readonly<Record<string, { username: string }>>) {
+  return (a: { userId: string }, b: { userId: string }) =>
+    Number(b.userId === me) - Number(a.userId === me) ||
+    (users[a.userId]?.username ?? '').localeCompare(users[b.userId]?.username ?? '');
 }

@@ -2,7 +2,13 @@ import { Fragment, useCallback, useEffect, useLayoutEffect, useMemo, useRef, use
 import { useServices } from '../app/services.js';
 import { buildTimeline, timeLabel } from '../lib/dates.js';
 import { deriveStatus, statusText } from '../lib/status.js';
-import { type ChatMessage, type ConversationView, myReadSeq, visibleMessages } from '../state/chat.js';
+import {
+  type ChatMessage,
+  type ConversationView,
+  latestSeq,
+  myReadSeq,
+  visibleMessages,
+} from '../state/chat.js';
 import { useChat } from '../state/store.js';
 import { Icon, StatusMark } from './common.js';
 import { usePageVisible } from './hooks.js';
@@ -31,12 +37,21 @@ export function Timeline({ conversation }: { conversation: ConversationView }) {
   const messages = useMemo(() => visibleMessages(thread), [thread]);
   const rows = useMemo(() => buildTimeline(messages, (m) => m.clientMsgId, new Date()), [messages]);
   // Where "New messages" goes: after what I had read when I opened the chat (kept while it stays open).
-  const [readWhenOpened] = useState(() => myReadSeq(store.getState(), conversation.id));
+  // Messages that arrive while the chat is open are read as they come: no line for them.
+  const [unreadWhenOpened] = useState(() => ({
+    after: myReadSeq(store.getState(), conversation.id),
+    upTo: latestSeq(store.getState(), conversation.id),
+  }));
   const firstUnread = useMemo(
     () =>
-      messages.find((m) => m.seq !== undefined && m.seq > readWhenOpened && m.senderId !== me.userId)
-        ?.clientMsgId,
-    [messages, readWhenOpened, me.userId],
+      messages.find(
+        (m) =>
+          m.seq !== undefined &&
+          m.seq > unreadWhenOpened.after &&
+          m.seq <= unreadWhenOpened.upTo &&
+          m.senderId !== me.userId,
+      )?.clientMsgId,
+    [messages, unreadWhenOpened, me.userId],
   );
   const scroller = useRef<HTMLElement>(null);
   const atBottom = useRef(true);

@@ -58,6 +58,8 @@ describe('a group of three', () => {
     await expect
       .poll(() => alice.page.locator('.message.theirs .sender').allTextContents())
       .toEqual([bob.name, carol.name]);
+    // Alice watched them arrive: nothing is marked as new for her.
+    expect(await alice.page.locator('.unread-separator').count()).toBe(0);
     await alice.screenshot('10-group-chat');
 
     // The name changes for everyone.
