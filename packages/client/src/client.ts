@@ -21,8 +21,11 @@ import type {
 } from './types.js';
 
 export interface ClientOptions {
-  /** The gateway endpoint, e.g. `wss://chat.example.com/v1/ws`. Never put a token in it. */
-  url: string;
+  /**
+   * The gateway endpoint, e.g. `wss://chat.example.com/v1/ws` (never with a token in it), or a
+   * function called before every (re)connection, to spread over several gateways without a load balancer.
+   */
+  url: string | (() => string);
   /** Returns a current access token; called before every (re)connection and HTTP call, so it may refresh. */
   token: () => string | Promise<string>;
   /** WebSocket class: pass `ws`'s `WebSocket` in Node; default the global one (browsers). */
@@ -310,12 +313,11 @@ export class ImClient extends TypedEmitter<ClientEvents> {
     }
     let socket: WebSocketLike;
     try {
+      const url = typeof this.#options.url === 'function' ? this.#options.url() : this.#options.url;
       socket =
         this.#authMode === 'header'
-          ? new this.#WebSocket(this.#options.url, undefined, {
-              headers: { authorization: `Bearer ${token}` },
-            })
-          : new this.#WebSocket(this.#options.url);
+          ? new this.#WebSocket(url, undefined, { headers: { authorization: `Bearer ${token}` } })
+          : new this.#WebSocket(url);
     } catch (error) {
       this.#report('CLIENT_CONNECT_FAILED', describe(error));
       this.#scheduleReconnect(1006, 'could not open a socket');

@@ -58,7 +58,7 @@ interface Recorder {
 }
 
 function client(
-  url: string,
+  url: ClientOptions['url'],
   user: { userId: string; deviceId: string },
   options: Partial<ClientOptions> = {},
 ): Recorder {
@@ -142,6 +142,23 @@ describe('connecting', () => {
       expect(disconnects.at(-1)).toEqual({ code: 4403, reason: expect.any(String), reconnectInMs: null }),
     );
     expect(c.state).toBe('offline');
+  });
+});
+
+describe('failover', () => {
+  it('takes the next gateway from a url function when its gateway goes away', async () => {
+    const a = await gateway();
+    const b = await gateway();
+    const urls = [a.url, b.url];
+    let attempt = 0;
+    const user = newUser();
+    const { client: c } = client(() => urls[attempt++ % urls.length]!, user);
+    c.connect();
+    await c.until('live', 10_000);
+    expect(metricValue(await a.metrics(), 'gateway_connections')).toBe(1);
+    await a.close();
+    await vi.waitFor(() => expect(c.state).toBe('live'), { timeout: 10_000 });
+    expect(metricValue(await b.metrics(), 'gateway_connections')).toBe(1);
   });
 });
 
