@@ -45,6 +45,9 @@ export class ChatController {
   readonly #bodies = new Map<string, ChatMessage['body']>();
   readonly #loadingOlder = new Set<string>();
   readonly #fetchingUsers = new Set<string>();
+  readonly #conversationLoads = new Map<string, Promise<void>>();
+  /** Per conversation, the last message on its way into the store. */
+  readonly #inbound = new Map<string, Promise<void>>();
   readonly #offs: Array<() => void> = [];
   #wasLive = false;
   #reconnectAt: number | null = null;
@@ -84,7 +87,7 @@ export class ChatController {
         void this.refreshConversations();
         void this.#flushUnsealed();
       }),
-      c.on('message', (message) => void this.#onMessage(message)),
+      c.on('message', (message) => this.#onMessage(message)),
       c.on('status', (status) => {
         if (status.status !== 'pending') this.#settled(status.clientMsgId);
         if (status.status === 'failed' && status.error) {
@@ -427,11 +430,25 @@ export class ChatController {
     this.#store.dispatch({ type: 'connection', state: view });
   }
 
-  async #onMessage(message: StoredMessage): Promise<void> {
-    if (!this.#store.getState().conversations[message.conversationId]) {
-      await this.#reloadConversation(message.conversationId);
-    }
-    this.#store.dispatch({ type: 'message/received', message: await this.#toChat(message) });
+  /**
+   * Messages are opened in parallel but reach the store in the order the client
+   * handed them over (seq order per conversation), so "is this newer than what
+   * the list knew" — and with it the unread count — is judged in order.
+   */
+  #onMessage(message: StoredMessage): void {
+    const id = message.conversationId;
+    const opened = this.#toChat(message);
+    const known = this.#store.getState().conversations[id] !== undefined;
+    const previous = this.#inbound.get(id) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      if (!known && !this.#store.getState().conversations[id]) await this.#reloadConversation(id);
+      this.#store.dispatch({ type: 'message/received', message: await opened });
+    });
+    const settled = next.catch((error: unknown) => console.warn('[im] could not show a message', id, error));
+    this.#inbound.set(id, settled);
+    void settled.finally(() => {
+      if (this.#inbound.get(id) === settled) this.#inbound.delete(id);
+    });
   }
 
   async #onConversationChange(conversationId: string, memberIds: readonly string[]): Promise<void> {
@@ -442,12 +459,18 @@ export class ChatController {
     await this.#reloadConversation(conversationId);
   }
 
-  async #reloadConversation(conversationId: string): Promise<void> {
-    try {
-      await this.#upsert(await this.#api.conversation(conversationId));
-    } catch (error) {
-      console.warn('[im] could not load a conversation', conversationId, error);
+  /** Fetches a conversation once even when many of its messages (a drain) ask for it at the same time. */
+  #reloadConversation(conversationId: string): Promise<void> {
+    let loading = this.#conversationLoads.get(conversationId);
+    if (!loading) {
+      loading = this.#api
+        .conversation(conversationId)
+        .then((conversation) => this.#upsert(conversation))
+        .catch((error: unknown) => console.warn('[im] could not load a conversation', conversationId, error))
+        .finally(() => this.#conversationLoads.delete(conversationId));
+      this.#conversationLoads.set(conversationId, loading);
     }
+    return loading;
   }
 
   async #upsert(conversation: Conversation): Promise<void> {

@@ -24,15 +24,16 @@ export function App({ api, session }: { api: Api; session: SessionManager }) {
   keysRef.current = keys;
 
   useEffect(() => {
-    if (previous.current && !current && !signingOut.current) {
-      setNotice('Your session ended (signed out on this or another device). Sign in again.');
-    }
-    previous.current = current;
-    signingOut.current = false;
     if (!current) {
+      if (previous.current && !signingOut.current) {
+        setNotice('Your session ended (signed out on this or another device). Sign in again.');
+      }
+      signingOut.current = false;
+      previous.current = null;
       setKeys(null);
       return;
     }
+    previous.current = current;
     if (keysRef.current?.userId === current.userId) return;
     let cancelled = false;
     const userId = current.userId;
