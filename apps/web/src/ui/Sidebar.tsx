@@ -1,7 +1,8 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { describeError } from '../api/errors.js';
 import { useServices } from '../app/services.js';
 import { listTimeLabel } from '../lib/dates.js';
+import { deriveStatus } from '../lib/status.js';
 import {
   type ChatState,
   type ConversationView,
@@ -11,7 +12,7 @@ import {
   sortedConversations,
 } from '../state/chat.js';
 import { useChat } from '../state/store.js';
-import { Avatar, Icon } from './common.js';
+import { Avatar, Icon, StatusMark } from './common.js';
 import { navigate, useNow } from './hooks.js';
 import { NewGroupDialog } from './NewGroupDialog.js';
 import { SettingsDialog } from './SettingsDialog.js';
@@ -34,6 +35,20 @@ export function Sidebar({ selectedId }: { selectedId: string | null }) {
   const now = useNow(60_000);
   const conversations = useMemo(() => sortedConversations(state), [state]);
   const { results, error, searching } = useUserSearch(query);
+  const searchBox = useRef<HTMLInputElement>(null);
+
+  // Ctrl+K (⌘K on a Mac) jumps to the search box from anywhere.
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'k') {
+        event.preventDefault();
+        searchBox.current?.focus();
+        searchBox.current?.select();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
 
   const filtered = query.trim()
     ? conversations.filter((c) =>
@@ -82,9 +97,11 @@ export function Sidebar({ selectedId }: { selectedId: string | null }) {
       <div className="search">
         <Icon name="search" />
         <input
+          ref={searchBox}
           type="search"
+          aria-keyshortcuts="Control+K Meta+K"
           aria-label="Search chats and people"
-          placeholder="Search chats and people"
+          placeholder="Search chats and people (Ctrl+K)"
           autoCapitalize="none"
           spellCheck={false}
           value={query}
@@ -172,6 +189,14 @@ function ConversationRow(props: {
     preview = `${author}${text}`;
   }
   const unread = c.unreadCount;
+  const ownStatus =
+    last && last.senderId === state.me && typing.length === 0
+      ? deriveStatus(
+          { seq: last.seq, createdAt: last.createdAt, failed: last.failure !== undefined },
+          c.members,
+          state.me,
+        ).status
+      : null;
   return (
     <a
       href={`#/c/${c.id}`}
@@ -192,6 +217,7 @@ function ConversationRow(props: {
           )}
         </span>
         <span className="row-bottom">
+          {ownStatus && <StatusMark status={ownStatus} />}
           <span className={`row-preview ${typing.length > 0 ? 'typing' : ''}`}>{preview}</span>
           {unread > 0 && (
             <span className="badge" data-count={unread}>

@@ -89,8 +89,15 @@ describe('two people chat', () => {
     await expect.poll(async () => (await bob.texts()).at(-1)).toBe('Typed without a mouse');
     // Shift+Tab walks back to the conversation list.
     await alice.page.keyboard.press('Shift+Tab');
-    const focused = await alice.page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? '');
-    expect(focused).toBe('Messages');
+    const focused = () => alice.page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? '');
+    expect(await focused()).toBe('Messages');
+    // Ctrl+K goes to the search box; typing a name and Tab, Enter opens the chat from there.
+    await alice.page.keyboard.press('Control+k');
+    expect(await focused()).toBe('Search chats and people');
+    await alice.page.keyboard.type(bob.name);
+    await alice.page.keyboard.press('Tab');
+    await alice.page.keyboard.press('Enter');
+    await expect.poll(() => alice.chatTitle()).toBe(bob.name);
   });
 
   it('fits a phone-width screen: list first, then the chat with a back button', async () => {
