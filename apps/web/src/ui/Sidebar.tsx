@@ -120,7 +120,13 @@ export function Sidebar({ selectedId }: { selectedId: string | null }) {
         <ul>
           {filtered.map((c) => (
             <li key={c.id}>
-              <ConversationRow conversation={c} state={state} selected={c.id === selectedId} now={now} />
+              <ConversationRow
+                conversation={c}
+                state={state}
+                selected={c.id === selectedId}
+                now={now}
+                onOpen={() => setQuery('')}
+              />
             </li>
           ))}
         </ul>
@@ -167,6 +173,7 @@ function ConversationRow(props: {
   state: ChatState;
   selected: boolean;
   now: number;
+  onOpen: () => void;
 }) {
   const { conversation: c, state } = props;
   const title = conversationTitle(c, state);
@@ -202,6 +209,7 @@ function ConversationRow(props: {
       href={`#/c/${c.id}`}
       className={`conversation-row ${props.selected ? 'selected' : ''} ${unread > 0 ? 'unread' : ''}`}
       aria-current={props.selected ? 'page' : undefined}
+      onClick={props.onOpen}
       data-conversation-id={c.id}
     >
       <Avatar

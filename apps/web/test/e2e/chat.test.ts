@@ -1,6 +1,7 @@
+import { generateIdentity, publicBundle, sealBackup } from '@im/crypto';
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, Person, PHONE, uniqueName } from './browser.js';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { launchBrowser, PASSWORD, Person, PHONE, uniqueName } from './browser.js';
 
 /** Two people register in two browser profiles and chat both ways until both see `read`. */
 describe('two people chat', () => {
@@ -116,6 +117,33 @@ describe('two people chat', () => {
     await expect.poll(() => phone.page.locator('.sidebar').isVisible()).toBe(true);
     await phone.close();
     expect(phone.errors).toEqual([]);
+  });
+
+  it('warns when a contact’s keys change, until the new safety number is accepted', async () => {
+    // Bob's keys are replaced (a reinstall without the backup, say): version 2 in the key directory.
+    const session = await bob.page.evaluate(() => JSON.parse(localStorage.getItem('im.session.v1') ?? '{}'));
+    const next = await generateIdentity(session.userId, 2);
+    const bundle = publicBundle(next);
+    const response = await fetch(`${inject('baseUrl')}/v1/keys`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${session.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        keyVersion: 2,
+        x25519: bundle.x25519,
+        ed25519: bundle.ed25519,
+        backup: await sealBackup([next], PASSWORD, { kdf: { name: 'PBKDF2-SHA256' } }),
+      }),
+    });
+    expect(response.status).toBe(200);
+
+    // Alice is told live (keys.changed), without reloading.
+    const banner = alice.page.locator('.banner.warning');
+    await expect.poll(() => banner.textContent()).toMatch(new RegExp(`${bob.name} has new encryption keys`));
+    await alice.screenshot('13-key-change-warning');
+    await banner.getByRole('button', { name: 'Review' }).click();
+    await alice.page.getByRole('button', { name: 'Accept the new keys' }).click();
+    await alice.page.keyboard.press('Escape');
+    await expect.poll(() => banner.count()).toBe(0);
   });
 
   it('raised no page errors', () => {

@@ -72,7 +72,7 @@ describe('a group of three', () => {
     for (const person of [alice, bob, carol]) await expect.poll(() => person.chatTitle()).toBe(title);
   });
 
-  it('removes a member, who stops seeing the group; another leaves', async () => {
+  it('removes a member, who stops seeing the group, adds her back; another leaves', async () => {
     const page = alice.page;
     await page.getByRole('button', { name: 'Group info and members' }).click();
     await alice.screenshot('11-group-info');
@@ -84,11 +84,19 @@ describe('a group of three', () => {
     await alice.send('Just us two then');
     await expect.poll(async () => (await bob.texts()).at(-1)).toBe('Just us two then');
 
+    // Added back, she sees the group again.
+    await page.getByRole('button', { name: 'Group info and members' }).click();
+    await page.getByLabel('Add people').fill(carol.name);
+    await page.locator('.picker-results button', { hasText: carol.name }).click();
+    await expect.poll(() => page.locator('.member-list li').count()).toBe(3);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => carol.page.locator('a.conversation-row', { hasText: title }).count()).toBe(1);
+
     bob.page.once('dialog', (dialog) => void dialog.accept());
     await bob.page.getByRole('button', { name: 'Group info and members' }).click();
     await bob.page.getByRole('button', { name: 'Leave group' }).click();
     await expect.poll(() => bob.page.locator('a.conversation-row', { hasText: title }).count()).toBe(0);
-    await expect.poll(() => page.locator('.chat-header .subtitle').textContent()).toBe('1 members');
+    await expect.poll(() => page.locator('.chat-header .subtitle').textContent()).toBe('2 members');
   });
 
   it('raised no page errors', () => {
