@@ -55,7 +55,8 @@ type Phase =
   | 'closed';
 
 const PAGE_RETRY_DELAYS_MS = [250, 1_000];
-const MAX_QUEUED_FRAMES = 256;
+/** Frames waiting for their publish, at least; the rate limit bounds the inflow, this a stalled broker. */
+const MIN_QUEUED_FRAMES = 256;
 const MAX_EARLY_FRAMES = 32;
 const MAX_TYPING_ENTRIES = 256;
 const SLOW_CONSUMER_GRACE_MS = 5_000;
@@ -253,7 +254,7 @@ export class Connection {
 
   /** Sends, acks and reads are handled one at a time, in order, so a client's messages keep its order. */
   #enqueue(frame: Extract<ClientFrame, { type: 'message.send' | 'ack' | 'read' }>): void {
-    if (this.#queued >= MAX_QUEUED_FRAMES) {
+    if (this.#queued >= Math.max(MIN_QUEUED_FRAMES, 4 * this.context.limits.frameBurst)) {
       const clientMsgId = frame.type === 'message.send' ? frame.clientMsgId : undefined;
       this.#sendError('UNAVAILABLE', 'The gateway is busy; retry later', frame.ref, clientMsgId);
       return;
