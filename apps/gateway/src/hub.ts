@@ -50,10 +50,18 @@ export class Hub implements ConnectionRegistry {
     return this.#stopping;
   }
 
-  /** Declares the topology and this instance's queue, and starts consuming it. */
+  /**
+   * Declares the topology and this instance's queue, and starts consuming it.
+   * A queue left by a crashed copy with the same instance id is deleted first:
+   * its bindings name users who are not connected here, and would make them
+   * look online to the delivery worker (no offline notification) for good.
+   */
   async start(): Promise<void> {
     const { broker, limits } = this.context;
     await broker.declareTopology();
+    const { main, deadLetter } = broker.queueNames(this.queue);
+    await broker.transport.deleteQueue(main);
+    await broker.transport.deleteQueue(deadLetter);
     this.#subscription = await broker.consume(this.queue, {
       'delivery.frame.v1': async (data, context) => this.#dispatch(data, context),
       'session.revoked.v1': async (data) => this.#revoke(data),

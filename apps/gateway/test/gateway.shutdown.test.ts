@@ -108,4 +108,32 @@ describe('graceful shutdown', () => {
     await Promise.all(attempts);
     expect(attempts.length).toBeGreaterThan(1);
   });
+
+  it('starts with a clean queue when restarted under the instance id of a copy that crashed', async () => {
+    const instanceId = `fixed-${Date.now().toString(36)}`;
+    const crashed = await startTestGateway({ brokers, auth, instanceId });
+    const user = newUser();
+    const socket = await TestSocket.live(crashed.url, await auth.token(user.userId, user.deviceId));
+    // The copy dies without cleaning up: its broker connection goes, its queue and bindings stay.
+    await crashed.broker.close();
+    const restarted = await startTestGateway({ brokers, auth, instanceId });
+    const probe = await brokers.connect('restart-probe');
+    const error = await probe
+      .publish(
+        'delivery.frame.v1',
+        { frame: { type: 'broadcast', text: 'x', from: 't', at: new Date().toISOString() } },
+        { routingKey: DeliveryKeys.user(user.userId), mandatory: true },
+      )
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect((error as AppError).code).toBe('BROKER_UNROUTABLE');
+    socket.ws.terminate();
+    await crashed.app.close();
+    // The restarted copy still serves.
+    const again = await TestSocket.live(restarted.url, await auth.token(user.userId, user.deviceId));
+    await again.close();
+    await restarted.close();
+  });
 });
