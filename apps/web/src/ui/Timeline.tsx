@@ -1,6 +1,7 @@
 import { Fragment, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useServices } from '../app/services.js';
 import { buildTimeline, timeLabel } from '../lib/dates.js';
+import { splitLinks } from '../lib/links.js';
 import { deriveStatus, statusText } from '../lib/status.js';
 import {
   type ChatMessage,
@@ -257,7 +258,7 @@ function MessageRow(props: {
       <div className={`bubble ${message.body.kind === 'unreadable' ? 'unreadable' : ''}`}>
         {!mine && <span className="sr-only">{props.senderName}: </span>}
         <p className="text">
-          {message.body.kind === 'text' ? message.body.text : `🔒 ${message.body.reason}`}
+          {message.body.kind === 'text' ? <RichText text={message.body.text} /> : `🔒 ${message.body.reason}`}
         </p>
         <span className="meta">
           <time dateTime={message.createdAt} title={at.toLocaleString()}>
@@ -295,5 +296,21 @@ function MessageRow(props: {
         </div>
       )}
     </li>
+  );
+}
+
+/** Message text with its web links clickable (http and https only; they open in a new tab, without referrer). */
+function RichText({ text }: { text: string }) {
+  const parts = useMemo(() => splitLinks(text), [text]);
+  return parts.map((part, i) =>
+    part.kind === 'link' ? (
+      // biome-ignore lint/suspicious/noArrayIndexKey: the parts of one immutable text
+      <a key={i} href={part.href} target="_blank" rel="noopener noreferrer nofollow">
+        {part.text}
+      </a>
+    ) : (
+      // biome-ignore lint/suspicious/noArrayIndexKey: the parts of one immutable text
+      <Fragment key={i}>{part.text}</Fragment>
+    ),
   );
 }

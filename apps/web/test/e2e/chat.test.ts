@@ -119,6 +119,18 @@ describe('two people chat', () => {
     expect(phone.errors).toEqual([]);
   });
 
+  it('turns web links into links, and nothing else', async () => {
+    await bob.send('Docs at https://example.org/guide. Not this: javascript:alert(1)');
+    const last = alice.page.locator('.message.theirs').last();
+    await expect
+      .poll(() => last.locator('.text').textContent())
+      .toBe('Docs at https://example.org/guide. Not this: javascript:alert(1)');
+    const links = await last
+      .locator('a')
+      .evaluateAll((nodes) => nodes.map((a) => [a.getAttribute('href'), a.getAttribute('rel')]));
+    expect(links).toEqual([['https://example.org/guide', 'noopener noreferrer nofollow']]);
+  });
+
   it('warns when a contact’s keys change, until the new safety number is accepted', async () => {
     // Bob's keys are replaced (a reinstall without the backup, say): version 2 in the key directory.
     const session = await bob.page.evaluate(() => JSON.parse(localStorage.getItem('im.session.v1') ?? '{}'));
