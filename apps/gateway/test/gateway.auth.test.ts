@@ -52,8 +52,10 @@ describe('authentication', () => {
 
   it('accepts a token in a first auth frame and echoes its ref on sync.done', async () => {
     const user = newUser();
+    // The token first: signing it must not eat into the gateway's auth timeout on a loaded machine.
+    const token = await auth.token(user.userId, user.deviceId);
     const socket = await TestSocket.open(gateway.url);
-    socket.send({ type: 'auth', ref: 'login-1', token: await auth.token(user.userId, user.deviceId) });
+    socket.send({ type: 'auth', ref: 'login-1', token });
     expect(await socket.waitFor('ready')).toMatchObject({ userId: user.userId, deviceId: user.deviceId });
     expect(await socket.waitFor('sync.done')).toMatchObject({ ref: 'login-1', delivered: 0 });
     await socket.roundTrip('after-auth');
