@@ -50,7 +50,6 @@ export class ChatController {
   readonly #inbound = new Map<string, Promise<void>>();
   readonly #offs: Array<() => void> = [];
   #wasLive = false;
-  #reconnectAt: number | null = null;
   readonly #noticeListeners = new Set<(notice: Notice) => void>();
   #noticeId = 0;
 
@@ -68,11 +67,6 @@ export class ChatController {
     });
   }
 
-  /** When the next reconnect attempt starts (epoch ms), while offline. */
-  get reconnectAt(): number | null {
-    return this.#reconnectAt;
-  }
-
   onNotice(listener: (notice: Notice) => void): () => void {
     this.#noticeListeners.add(listener);
     return () => this.#noticeListeners.delete(listener);
@@ -83,7 +77,6 @@ export class ChatController {
     this.#offs.push(
       c.on('state', (state) => this.#onState(state)),
       c.on('ready', () => {
-        this.#reconnectAt = null;
         void this.refreshConversations();
         void this.#flushUnsealed();
       }),
@@ -144,7 +137,10 @@ export class ChatController {
       c.on('resync', () => void this.#resync()),
       c.on('broadcast', (b) => this.#notify(`${b.from}: ${b.text}`, 'info')),
       c.on('disconnected', (info) => {
-        this.#reconnectAt = info.reconnectInMs === null ? null : Date.now() + info.reconnectInMs;
+        this.#store.dispatch({
+          type: 'connection/retry',
+          at: info.reconnectInMs === null ? null : Date.now() + info.reconnectInMs,
+        });
         if (info.reconnectInMs === null && (info.code === 4403 || info.code === 4401))
           void this.#checkSession(info.reason);
       }),
@@ -155,6 +151,12 @@ export class ChatController {
     void this.#restoreOutbox();
     c.connect();
     void this.refreshConversations();
+  }
+
+  /** Tries to connect now instead of waiting for the next attempt. */
+  async reconnectNow(): Promise<void> {
+    await this.client.close();
+    this.client.connect();
   }
 
   async stop(): Promise<void> {

@@ -264,6 +264,18 @@ describe('chatReducer: receipts, typing, list', () => {
     expect(knownPresence(state, BOB)).toBeUndefined();
   });
 
+  it('keeps when the next connection attempt is while disconnected, and forgets it once connected', () => {
+    let state = reduce(
+      withConversation(),
+      { type: 'connection', state: 'offline' },
+      { type: 'connection/retry', at: 5_000 },
+      { type: 'connection', state: 'reconnecting' },
+    );
+    expect(state.retryAt).toBe(5_000);
+    state = chatReducer(state, { type: 'connection', state: 'online' });
+    expect(state.retryAt).toBeNull();
+  });
+
   it('keeps newer local cursors and tail when a stale server copy arrives', () => {
     let state = reduce(
       withConversation(),

@@ -68,6 +68,8 @@ export interface UserInfo {
 export interface ChatState {
   readonly me: string;
   readonly connection: ConnectionState;
+  /** While not connected: when the client tries again by itself (epoch ms). */
+  readonly retryAt: number | null;
   readonly conversationsLoaded: boolean;
   readonly conversations: Readonly<Record<string, ConversationView>>;
   readonly threads: Readonly<Record<string, Thread>>;
@@ -79,6 +81,8 @@ export interface ChatState {
 
 export type ChatAction =
   | { type: 'connection'; state: ConnectionState }
+  /** The connection dropped; the next attempt starts at `at` (epoch ms), or never by itself (null). */
+  | { type: 'connection/retry'; at: number | null }
   | { type: 'conversations/loaded'; conversations: ConversationView[] }
   | { type: 'conversation/upsert'; conversation: ConversationView }
   | { type: 'conversation/removed'; conversationId: string }
@@ -118,6 +122,7 @@ export function initialChatState(me: string): ChatState {
   return {
     me,
     connection: 'connecting',
+    retryAt: null,
     conversationsLoaded: false,
     conversations: {},
     threads: {},
@@ -130,7 +135,15 @@ export function initialChatState(me: string): ChatState {
 export function chatReducer(state: ChatState, action: ChatAction): ChatState {
   switch (action.type) {
     case 'connection':
-      return state.connection === action.state ? state : { ...state, connection: action.state };
+      if (state.connection === action.state) return state;
+      return {
+        ...state,
+        connection: action.state,
+        retryAt: action.state === 'offline' || action.state === 'reconnecting' ? state.retryAt : null,
+      };
+
+    case 'connection/retry':
+      return state.retryAt === action.at ? state : { ...state, retryAt: action.at };
 
     case 'conversations/loaded': {
       const conversations: Record<string, ConversationView> = {};

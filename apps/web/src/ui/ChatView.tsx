@@ -18,6 +18,7 @@ export function ChatView({ conversationId }: { conversationId: string }) {
   const presence = useChat(store, (s) => s.presence);
   const typingMap = useChat(store, (s) => s.typing[conversationId]);
   const connection = useChat(store, (s) => s.connection);
+  const retryAt = useChat(store, (s) => s.retryAt);
   const [infoOpen, setInfoOpen] = useState(false);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [alerts, setAlerts] = useState<Record<string, ContactKeys>>({});
@@ -109,10 +110,7 @@ export function ChatView({ conversationId }: { conversationId: string }) {
         </button>
       </header>
       {(connection === 'offline' || connection === 'reconnecting') && (
-        <div className="banner offline" role="status">
-          {connection === 'offline' ? 'You are offline.' : 'Reconnecting…'} Messages you write now are sent as
-          soon as the connection is back.
-        </div>
+        <OfflineBanner connection={connection} retryAt={retryAt} onRetry={() => void chat.reconnectNow()} />
       )}
       {changed.length > 0 && (
         <div className="banner warning" role="alert">
@@ -167,5 +165,27 @@ export function ChatView({ conversationId }: { conversationId: string }) {
         />
       )}
     </section>
+  );
+}
+
+function OfflineBanner(props: {
+  connection: 'offline' | 'reconnecting';
+  retryAt: number | null;
+  onRetry: () => void;
+}) {
+  const now = useNow(1_000);
+  const seconds = props.retryAt === null ? null : Math.max(0, Math.ceil((props.retryAt - now) / 1000));
+  return (
+    <div className="banner offline">
+      <span role="status">
+        {props.connection === 'offline' ? 'You are offline.' : 'Reconnecting…'} Messages you write now are
+        sent as soon as the connection is back.
+      </span>
+      {/* A ticking countdown is for the eye only: announced every second it would drown everything else. */}
+      {seconds !== null && seconds > 0 && <span aria-hidden="true">Trying again in {seconds} s.</span>}
+      <button type="button" className="link" onClick={props.onRetry}>
+        Retry now
+      </button>
+    </div>
   );
 }

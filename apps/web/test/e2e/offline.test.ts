@@ -53,6 +53,10 @@ describe('offline and back', () => {
     await bob.send('typed offline 2');
     await expect.poll(() => bob.myStatuses()).toEqual(['pending', 'pending']);
     await bob.screenshot('08-offline-banner');
+    // "Retry now" tries at once; still offline, the banner stays and nothing is lost.
+    await bob.page.getByRole('button', { name: 'Retry now' }).click();
+    await expect.poll(() => bob.page.locator('.banner.offline').count()).toBe(1);
+    expect(await bob.myStatuses()).toEqual(['pending', 'pending']);
     // Alice keeps writing meanwhile.
     await alice.send('are you there?');
 
