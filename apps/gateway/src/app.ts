@@ -39,6 +39,8 @@ export interface GatewayOptions {
   presenceRefreshMs?: number;
   /** On shutdown, how long sockets get to complete their close handshake, ms (default 2 000). */
   closeGraceMs?: number;
+  /** After a broker reconnect, every connection is drained again within this window, ms (default 5 000). */
+  resyncSpreadMs?: number;
   health?: HealthState;
   metrics?: Registry;
   version?: string;
@@ -79,6 +81,7 @@ export async function build(options: GatewayOptions): Promise<FastifyInstance> {
   const hub = new Hub(context, {
     presenceRefreshMs: options.presenceRefreshMs ?? 30_000,
     closeGraceMs: options.closeGraceMs ?? 2_000,
+    resyncSpreadMs: options.resyncSpreadMs ?? 5_000,
   });
   await hub.start();
   const allowAnyOrigin = options.allowedOrigins.includes('*');

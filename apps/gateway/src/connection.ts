@@ -449,6 +449,11 @@ export class Connection {
     await this.#drain(ref, first, true);
   }
 
+  /** Drains the offline queue again on the server's initiative (the live path may have lost frames). */
+  resync(): void {
+    if (this.#phase === 'live' || this.#phase === 'syncing') this.#requestSync(undefined);
+  }
+
   #requestSync(ref: string | undefined): void {
     if (this.#draining) {
       this.#syncAgain = { ref };

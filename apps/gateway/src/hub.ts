@@ -5,11 +5,24 @@ import type { WebSocket } from 'ws';
 import { Connection, type ConnectionRegistry, type GatewayContext } from './connection.js';
 import { serializeFrame } from './frames.js';
 
+/**
+ * Counts broker connections: the AMQP transport's connection count (it grows
+ * on every reconnect), else 1 while connected. A change means the live path
+ * was down and frames may have been lost.
+ */
+function connectionEpoch(transport: object & { isConnected(): boolean }): number {
+  const count = (transport as { connectionCount?: unknown }).connectionCount;
+  if (typeof count === 'number') return count;
+  return transport.isConnected() ? 1 : 0;
+}
+
 export interface HubOptions {
   /** Re-announce every connected device as online this often (the message service expires it after 90 s). */
   presenceRefreshMs: number;
   /** On shutdown, how long sockets get to finish their close handshake before they are terminated. */
   closeGraceMs: number;
+  /** After the broker connection came back, every connection is drained again within this window (spread). */
+  resyncSpreadMs: number;
 }
 
 /**
@@ -30,6 +43,8 @@ export class Hub implements ConnectionRegistry {
   #subscription: Subscription | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #presenceTimer: NodeJS.Timeout | undefined;
+  #brokerTimer: NodeJS.Timeout | undefined;
+  #brokerEpoch = 0;
   #stopping = false;
   readonly #log: Logger;
 
@@ -73,6 +88,30 @@ export class Hub implements ConnectionRegistry {
     this.#heartbeatTimer.unref();
     this.#presenceTimer = setInterval(() => this.#refreshPresence(), this.options.presenceRefreshMs);
     this.#presenceTimer.unref();
+    this.#brokerEpoch = connectionEpoch(broker.transport);
+    this.#brokerTimer = setInterval(() => this.#watchBroker(), 250);
+    this.#brokerTimer.unref();
+  }
+
+  /**
+   * Live frames published while this gateway was cut off from the broker (or
+   * queued in a queue a broker restart dropped) are lost to the live path.
+   * Postgres has them: once the connection is back, drain every connection
+   * again, spread over a few seconds so the message service is not hit at once.
+   */
+  #watchBroker(): void {
+    const epoch = connectionEpoch(this.context.broker.transport);
+    if (epoch === this.#brokerEpoch || epoch === 0) return;
+    this.#brokerEpoch = epoch;
+    const connections = [...this.#all];
+    this.#log.warn(
+      { connections: connections.length },
+      'broker connection restored; draining every connection again',
+    );
+    for (const connection of connections) {
+      const delay = Math.floor(Math.random() * this.options.resyncSpreadMs);
+      setTimeout(() => connection.resync(), delay).unref();
+    }
   }
 
   /** Takes a freshly upgraded socket. */
@@ -137,6 +176,7 @@ export class Hub implements ConnectionRegistry {
     this.#stopping = true;
     clearInterval(this.#heartbeatTimer);
     clearInterval(this.#presenceTimer);
+    clearInterval(this.#brokerTimer);
     const open = [...this.#all];
     for (const connection of open) connection.fail('WS_GOING_AWAY');
     this.#log.info({ connections: open.length }, 'closed all connections (1012)');

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Broker } from '@im/broker';
 import { DeliveryKeys, type StoredMessage } from '@im/contracts';
+import { amqpTarget, amqpUrlVia, startTcpProxy } from '@im/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   createTestAuth,
@@ -172,6 +173,33 @@ describe('drain, then live', () => {
     expect(await socket.waitFor('sync.done', (f) => f.ref === 'again')).toMatchObject({ delivered: 3 });
     expect(socket.of('message').map((f) => f.message.seq)).toEqual([1, 2, 3, 1, 2, 3]);
     await socket.close();
+  });
+
+  it('drains every connection again once its broker connection is back (live frames sent meanwhile were lost)', async () => {
+    const proxy = await startTcpProxy({ target: amqpTarget() });
+    try {
+      const user = newUser();
+      const conversationId = randomUUID();
+      const log = conversationLog(conversationId, 1, 4);
+      const pending = new ScriptedPending(log.slice(0, 2));
+      const gateway = await gatewayWith({
+        messageService: pending,
+        amqpUrl: amqpUrlVia(proxy.host, proxy.port),
+        resyncSpreadMs: 50,
+      });
+      const socket = await TestSocket.live(gateway.url, await auth.token(user.userId, user.deviceId));
+      expect(socket.of('message').map((f) => f.message.seq)).toEqual([1, 2]);
+      // Messages 3 and 4 are stored while the gateway is cut off from the broker: their live copies never reach it.
+      proxy.cutAll();
+      pending.append(log[2]!, log[3]!);
+      await vi.waitFor(() => expect(socket.of('sync.done')).toHaveLength(2), { timeout: 20_000 });
+      expect(socket.of('message').map((f) => f.message.seq)).toEqual([1, 2, 1, 2, 3, 4]);
+      await socket.close();
+      // Closed while its broker is still reachable through the proxy.
+      await gateway.close();
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('closes with 4013 when the offline queue cannot be read', async () => {

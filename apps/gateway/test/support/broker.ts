@@ -20,7 +20,8 @@ export function testLogger(service: string): Logger {
  */
 export interface TestBrokers {
   readonly namespace: BrokerNamespace;
-  connect(instanceId: string): Promise<Broker>;
+  /** A broker in the namespace; `url` defaults to the machine's RabbitMQ (pass a fault proxy's). */
+  connect(instanceId: string, url?: string): Promise<Broker>;
   closeAll(): Promise<void>;
 }
 
@@ -29,10 +30,10 @@ export function testBrokers(prefix: string): TestBrokers {
   const open: Broker[] = [];
   return {
     namespace,
-    async connect(instanceId) {
+    async connect(instanceId, url = amqpUrl()) {
       const logger = testLogger(`broker ${instanceId}`);
       const transport = await connectTransport({
-        url: amqpUrl(),
+        url,
         logger,
         connectionName: `test ${instanceId}`,
       });

@@ -17,6 +17,9 @@ export interface StartGatewayOptions {
   presenceRefreshMs?: number;
   /** Listen on this port (default: one the OS picks), e.g. to restart a gateway where clients expect it. */
   port?: number;
+  /** RabbitMQ URL of the gateway's own connection (default the machine's; a fault proxy's to cut it). */
+  amqpUrl?: string;
+  resyncSpreadMs?: number;
 }
 
 export interface TestGateway {
@@ -35,7 +38,7 @@ export interface TestGateway {
 /** A real gateway (`build()`) on a random port, with its own broker connection in the test namespace. */
 export async function startTestGateway(options: StartGatewayOptions): Promise<TestGateway> {
   const instanceId = options.instanceId ?? `gw-${randomBytes(4).toString('hex')}`;
-  const broker = await options.brokers.connect(instanceId);
+  const broker = await options.brokers.connect(instanceId, options.amqpUrl);
   const app = await build({
     broker,
     verifier: options.auth.verifier,
@@ -47,6 +50,7 @@ export async function startTestGateway(options: StartGatewayOptions): Promise<Te
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.presenceRefreshMs ? { presenceRefreshMs: options.presenceRefreshMs } : {}),
     closeGraceMs: 1_000,
+    ...(options.resyncSpreadMs === undefined ? {} : { resyncSpreadMs: options.resyncSpreadMs }),
   });
   await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
