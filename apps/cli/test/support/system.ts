@@ -1,9 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, type RunningProcess, startProcess, testDatabaseServerUrl, tsxCommand } from '@im/testkit';
-import pg from 'pg';
+import { createEmptyDatabase, freePort, type RunningProcess, startProcess, tsxCommand } from '@im/testkit';
 
 const repoRoot = new URL('../../../../', import.meta.url).pathname;
 const standaloneMain = join(repoRoot, 'apps/standalone/src/main.ts');
@@ -23,7 +21,7 @@ export interface System {
 export async function startSystem(): Promise<System> {
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), 'im-cli-e2e-'));
-  const database = await createEmptyDatabase();
+  const database = await createEmptyDatabase('im_cli_e2e');
   const url = `http://127.0.0.1:${port}`;
   let running: RunningProcess | undefined;
   let log = '';
@@ -74,29 +72,4 @@ export async function startSystem(): Promise<System> {
     },
     output: () => log + (running?.output() ?? ''),
   };
-}
-
-/** An empty database: the standalone system migrates each service into its own schema at start-up. */
-async function createEmptyDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const serverUrl = testDatabaseServerUrl();
-  const name = `im_cli_e2e_${randomBytes(6).toString('hex')}`;
-  await withClient(serverUrl, (client) => client.query(`CREATE DATABASE "${name}"`));
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      await withClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
-    },
-  };
-}
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }
