@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DeliveryKeys } from '@im/contracts';
@@ -12,6 +11,7 @@ import {
   type TestGateway,
   testBrokers,
 } from '@im/gateway/testing';
+import { chromiumLaunchOptions } from '@im/testkit';
 import { build } from 'esbuild';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,14 +22,6 @@ import type { Harness } from './browser/harness.js';
  * (playwright-core) against a real gateway: the browser's own WebSocket, the
  * `auth` frame, and the Origin check.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-];
 
 const brokers = testBrokers('client-browser');
 let auth: TestAuth;
@@ -49,11 +41,6 @@ async function call<K extends keyof Harness>(
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}: apt-get install -y chromium, or set CHROMIUM_PATH`,
-    );
-  }
   auth = await createTestAuth();
   const bundle = await build({
     entryPoints: [new URL('./browser/harness.ts', import.meta.url).pathname],
@@ -77,7 +64,7 @@ beforeAll(async () => {
   const listening = server;
   await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+  browser = await chromium.launch(chromiumLaunchOptions());
   page = await browser.newPage();
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));

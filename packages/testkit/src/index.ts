@@ -1,4 +1,5 @@
 export * from './broker.js';
+export * from './chromium.js';
 export * from './database.js';
 export * from './empty-database.js';
 export * from './process.js';
