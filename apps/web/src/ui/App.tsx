@@ -1,7 +1,7 @@
 import type { IdentityKeys } from '@im/crypto';
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { Api } from '../api/api.js';
-import { loadKeyring } from '../keys/keystore.js';
+import { forgetUser, loadKeyring } from '../keys/keystore.js';
 import type { SessionManager, StoredSession } from '../session/session.js';
 import { AuthScreen } from './AuthScreen.js';
 import { Messenger } from './Messenger.js';
@@ -27,6 +27,11 @@ export function App({ api, session }: { api: Api; session: SessionManager }) {
     if (!current) {
       if (previous.current && !signingOut.current) {
         setNotice('Your session ended (signed out on this or another device). Sign in again.');
+        // Revoked from elsewhere (a lost laptop, say): take this user's keys and unsent messages off this browser too.
+        const { userId } = previous.current;
+        forgetUser(userId).catch((error: unknown) =>
+          console.warn('[im] could not clear the stored keys', error),
+        );
       }
       signingOut.current = false;
       previous.current = null;

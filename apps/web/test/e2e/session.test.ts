@@ -83,7 +83,11 @@ describe('sessions, devices and history', () => {
       .toMatch(/beginning of the conversation/);
   });
 
-  it('lists both devices and revokes the new one, which is signed out', async () => {
+  it('lists both devices and revokes the new one, which is signed out and forgets the keys', async () => {
+    const aliceId: string = await alice.page.evaluate(
+      () => JSON.parse(localStorage.getItem('im.session.v1') ?? '{}').userId,
+    );
+    expect(aliceId).toMatch(/^[0-9a-f-]{36}$/);
     await alice.page.getByRole('button', { name: 'Settings and devices' }).click();
     await expect.poll(() => alice.page.locator('.device-list li').count()).toBe(2);
     await alice.screenshot('12-devices');
@@ -95,6 +99,24 @@ describe('sessions, devices and history', () => {
     await expect.poll(() => alice.page.locator('.device-list li').count()).toBe(1);
     await expect.poll(() => laptop.page.getByRole('button', { name: 'Sign in' }).count()).toBe(1);
     await expect.poll(() => laptop.page.locator('.notice').textContent()).toMatch(/session ended/);
+    // The revoked browser no longer holds the keys.
+    await expect
+      .poll(() =>
+        laptop.page.evaluate(
+          (userId) =>
+            new Promise<boolean>((resolve, reject) => {
+              const open = indexedDB.open('im-web');
+              open.onerror = () => reject(open.error);
+              open.onsuccess = () => {
+                const get = open.result.transaction('identities').objectStore('identities').get(userId);
+                get.onsuccess = () => resolve(get.result !== undefined);
+                get.onerror = () => reject(get.error);
+              };
+            }),
+          aliceId,
+        ),
+      )
+      .toBe(false);
     await laptop.close();
   });
 
