@@ -71,8 +71,18 @@ export class Person {
     readonly context: BrowserContext,
   ) {}
 
-  static async open(browser: Browser, name: string, viewport: Viewport = DESKTOP): Promise<Person> {
-    const context = await browser.newContext({ viewport, baseURL: inject('baseUrl'), locale: 'en-GB' });
+  static async open(
+    browser: Browser,
+    name: string,
+    viewport: Viewport = DESKTOP,
+    colorScheme: 'light' | 'dark' = 'light',
+  ): Promise<Person> {
+    const context = await browser.newContext({
+      viewport,
+      colorScheme,
+      baseURL: inject('baseUrl'),
+      locale: 'en-GB',
+    });
     const person = new Person(name, context);
     // Every WebSocket goes through the test, so it can cut the connection the way a network loss does.
     await context.routeWebSocket(/\/v1\/ws$/, (ws) => person.#route(ws));

@@ -102,7 +102,8 @@ describe('two people chat', () => {
   });
 
   it('fits a phone-width screen: list first, then the chat with a back button', async () => {
-    const phone = await Person.open(browser, alice.name, PHONE);
+    // A phone in dark mode: the theme follows the system.
+    const phone = await Person.open(browser, alice.name, PHONE, 'dark');
     await phone.signIn();
     await phone.screenshot('06-phone-list');
     await phone.openChat(bob.name);
