@@ -516,8 +516,6 @@ export class ImClient extends TypedEmitter<ClientEvents> {
     clearTimeout(this.#readyTimer);
     this.#identity = { userId: frame.userId, deviceId: frame.deviceId };
     this.#rejectedToken = undefined;
-    // Acks of the previous connection may not have reached the server: ack again on this one.
-    this.#acked.clear();
     // Stay under the gateway's per-connection limit with room for jitter: 90 % of its rate, bursts of half a second.
     this.#rate = Math.max(1, frame.limits.framesPerSecond * 0.9);
     this.#burst = Math.max(1, Math.floor(frame.limits.framesPerSecond / 2));
@@ -595,7 +593,9 @@ export class ImClient extends TypedEmitter<ClientEvents> {
       log = new ConversationLog();
       this.#logs.set(message.conversationId, log);
     }
-    const { deliver } = log.accept(message);
+    const { deliver, duplicate } = log.accept(message);
+    // The server sends again what it thinks this device lacks: an ack of ours was lost. Ack again.
+    if (duplicate) this.#acked.delete(message.conversationId);
     this.#deliver(deliver);
     this.#scheduleAck();
     if (log.hasGap) this.#scheduleGapRepair(message.conversationId);

@@ -188,6 +188,24 @@ describe('messages in', () => {
     expect(c.cursor(conversationId)).toBe(5);
   });
 
+  it('acks again when the drain re-sends what it already holds (its ack was lost), and only then', async () => {
+    const user = newUser();
+    const conversationId = randomUUID();
+    const quiet = randomUUID();
+    const log = Array.from({ length: 3 }, (_, i) =>
+      storedMessage({ conversationId, seq: i + 1, senderId: randomUUID() }),
+    );
+    const gw = await gateway({ messageService: new ScriptedPending(log) });
+    const { client: c, messages } = client(gw.url, user, { cursors: { [conversationId]: 3, [quiet]: 9 } });
+    c.connect();
+    await c.until('live', 10_000);
+    await vi.waitFor(() =>
+      expect(acks(conversationId)).toEqual([expect.objectContaining({ kind: 'delivered', seq: 3 })]),
+    );
+    expect(messages).toEqual([]);
+    expect(acks(quiet)).toEqual([]);
+  });
+
   it('repairs a gap by asking the gateway to sync when it has no HTTP API', async () => {
     const user = newUser();
     const conversationId = randomUUID();
