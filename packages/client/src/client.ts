@@ -44,6 +44,11 @@ export interface ClientOptions {
   ackDelayMs?: number;
   /** How long a gap may wait for the missing message before it is repaired, ms (default 300). */
   gapRepairDelayMs?: number;
+  /**
+   * A message with no answer (neither `message.sent` nor an error) after this long is sent
+   * again with the same clientMsgId, backing off up to 8×, ms (default 10 000).
+   */
+  resendAfterMs?: number;
   /** Give up on a connection that has not said `ready` after this long, ms (default 15 000). */
   readyTimeoutMs?: number;
 }
@@ -711,6 +716,16 @@ export class ImClient extends TypedEmitter<ClientEvents> {
       conversationId: record.conversationId,
       envelope: record.envelope,
     });
+    // No answer at all (an ack lost to a crash anywhere on the path): send it again. The
+    // clientMsgId makes that a no-op on the server if the first one was stored.
+    clearTimeout(record.retryTimer);
+    const silence = this.#options.resendAfterMs ?? 10_000;
+    record.retryTimer = setTimeout(
+      () => {
+        if (record.status === 'pending' && this.#isSessionUp()) this.#transmit(record);
+      },
+      Math.min(60_000, silence * 2 ** Math.min(record.attempts - 1, 3)),
+    );
   }
 
   #applyReceipt(conversationId: string, userId: string, deliveredSeq: number, readSeq: number): void {
