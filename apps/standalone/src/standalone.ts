@@ -226,7 +226,14 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
       messageService: createHttpMessageServiceClient({ baseUrl: url, internalToken: secrets.internalToken }),
       instanceId: 'standalone',
       logger: gatewayLogger,
-      allowedOrigins: [selfOrigin, url, ...(options.allowedOrigins ?? [])],
+      // The page is served from this port under any local name the browser used.
+      allowedOrigins: [
+        selfOrigin,
+        url,
+        `http://localhost:${address.port}`,
+        `http://127.0.0.1:${address.port}`,
+        ...(options.allowedOrigins ?? []),
+      ],
       health: lifecycle,
     });
     // Sockets close first (1012: clients reconnect), before anything they depend on.
