@@ -100,6 +100,34 @@ describe('edges, distributed', () => {
     expect(stored.body.messages).toHaveLength(0);
   });
 
+  it('a revoked session is refused at once by every service, long before its token expires', async () => {
+    const alice = await someone('alice');
+    const bob = await someone('bob');
+    const chat = await alice.device.directWith(bob.person);
+    await alice.device.connect(system.gatewayUrls[1]!);
+    const token = alice.device.token;
+    const before = await http(`${system.messagesUrl}/v1/conversations/${chat.id}`, { token });
+    expect(before.status).toBe(200);
+
+    const logout = await http(`${system.authUrl}/v1/auth/logout`, { method: 'POST', token });
+    expect(logout.status).toBe(204);
+
+    // The message service's HTTP API refuses the still-unexpired token once the event reaches it.
+    await expect
+      .poll(
+        async () =>
+          (await http<{ error?: { code: string } }>(`${system.messagesUrl}/v1/conversations`, { token })).body
+            .error?.code,
+        {
+          timeout: 30_000,
+        },
+      )
+      .toBe('AUTH_SESSION_REVOKED');
+    // The gateway closed the session's socket, and a new connection with the token is refused.
+    await expect.poll(() => alice.device.client?.state, { timeout: 30_000 }).toBe('offline');
+    await expect(RawSocket.open(system.gatewayUrls[0]!, token)).rejects.toThrow();
+  });
+
   it('9: fuzzed frames get error frames, and the gateway keeps serving everyone', async () => {
     const alice = await someone('alice');
     const bob = await someone('bob');

@@ -35,6 +35,8 @@ export const Env = z.object({
   JWKS_URL: envs.url,
   JWT_ISSUER: z.string().min(1),
   JWT_AUDIENCE: z.string().min(1),
+  /** How long a revoked session is remembered (at least the access-token lifetime). */
+  REVOCATION_RETENTION_MS: envs.durationMs(60 * 60_000),
 
   MAX_GROUP_MEMBERS: count(1000),
   MAX_ENVELOPE_BYTES: count(64 * 1024),

@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
-import { createVerifier } from '@im/auth-client';
+import { createVerifier, RevocationList } from '@im/auth-client';
 import { connectAmqp, createBroker } from '@im/broker';
 import { parseEnv, redactConfig } from '@im/config';
+import { revocationsQueue } from '@im/contracts';
 import { migrate, pgAdapter } from '@im/db';
 import { createLogger } from '@im/logger';
 import { createMetricsRegistry, createServiceApp, runMain } from '@im/service';
@@ -10,6 +11,7 @@ import { createOutboxSignal } from './domain/outbox-signal.js';
 import { Env } from './env.js';
 import { MIGRATIONS_DIR } from './paths.js';
 import { createPrismaStore } from './repositories/prisma-store.js';
+import { followRevocations } from './revocations.js';
 import { SERVICE_NAME, SERVICE_VERSION } from './version.js';
 import { createMessageWorker, type WorkerComponent, WorkerComponents } from './worker.js';
 
@@ -91,6 +93,11 @@ await runMain({
         if (!broker.isConnected()) throw new Error('no connection to RabbitMQ');
       },
     };
+    // A revoked session's token is refused from the moment its event arrives, not when it expires.
+    const revocations = new RevocationList({ retentionMs: env.REVOCATION_RETENTION_MS });
+    const revocationFeed = components.has('http')
+      ? await followRevocations(broker, revocationsQueue(SERVICE_NAME, instanceId), revocations)
+      : undefined;
     // Without the API, a process still answers /livez, /readyz and /metrics for its orchestrator.
     const app = components.has('http')
       ? await build({
@@ -100,6 +107,7 @@ await runMain({
             jwksUrl: env.JWKS_URL,
             issuer: env.JWT_ISSUER,
             audience: env.JWT_AUDIENCE,
+            revocations,
           }),
           internalToken: env.INTERNAL_TOKEN,
           maxGroupMembers: env.MAX_GROUP_MEMBERS,
@@ -120,6 +128,7 @@ await runMain({
         });
     lifecycle.onShutdown('stop accepting HTTP', () => app.close());
     lifecycle.onShutdown('stop the worker', () => worker.stop());
+    lifecycle.onShutdown('stop following revocations', () => revocationFeed?.cancel());
     lifecycle.onShutdown('close the broker', () => broker.close());
     lifecycle.onShutdown('close the database', () => store.close());
 

@@ -174,6 +174,8 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     const authApp = await buildAuth({ components: auth, logger: authLogger, health: lifecycle });
     onClose('close auth service', () => authApp.close());
     const jwks = () => auth.signingKeys.jwks();
+    // One list for every verifier of the process, fed by the gateway's subscription to session.revoked.v1.
+    const revocations = new RevocationList({ retentionMs: 2 * settings.accessTokenTtlMs });
 
     // --- message service -----------------------------------------------------
     const messageLogger = log('message-service');
@@ -195,7 +197,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     const messageApp = await buildMessages({
       logger: messageLogger,
       store: messageStore,
-      verifier: createVerifier({ jwks, issuer: ISSUER, audience: AUDIENCE }),
+      verifier: createVerifier({ jwks, issuer: ISSUER, audience: AUDIENCE, revocations }),
       internalToken: secrets.internalToken,
       outbox,
       health: lifecycle,
@@ -218,7 +220,6 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     // --- gateway -------------------------------------------------------------
     const gatewayLogger = log('gateway');
     const gatewayBroker = await connectBroker('gateway');
-    const revocations = new RevocationList({ retentionMs: 2 * settings.accessTokenTtlMs });
     const gatewayApp = await buildGateway({
       broker: gatewayBroker,
       verifier: createVerifier({ jwks, issuer: ISSUER, audience: AUDIENCE, revocations }),

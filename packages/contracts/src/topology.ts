@@ -167,6 +167,23 @@ export function deliveryWorkerQueue(instanceId: string): QueueSpec {
   };
 }
 
+/**
+ * One per copy of a service that verifies access tokens over HTTP: session
+ * revocations, so that a revoked session's token is refused at once rather than
+ * when it expires. Not durable; expires a minute after its copy stops.
+ */
+export function revocationsQueue(service: string, instanceId: string): QueueSpec {
+  return {
+    name: `${service}.revocations.${instanceId}`,
+    description: 'One per copy of a token-verifying service: session revocations for its revocation list.',
+    bindings: [{ exchange: 'events', keys: ['session.revoked.v1'] }],
+    durable: false,
+    arguments: { 'x-expires': 60_000, 'x-max-length': 100_000 },
+    maxAttempts: 1,
+    prefetch: 256,
+  };
+}
+
 /** Suffixes of the queues the broker package derives for retries and dead letters. */
 export const RetrySuffix = '.retry';
 export const DeadLetterSuffix = '.dlq';
