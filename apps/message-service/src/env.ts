@@ -35,6 +35,11 @@ export const Env = z.object({
   JWKS_URL: envs.url,
   JWT_ISSUER: z.string().min(1),
   JWT_AUDIENCE: z.string().min(1),
+  /**
+   * The auth service: when set, sessions revoked before this copy started are loaded at
+   * start-up (`/internal/v1/revocations`, same INTERNAL_TOKEN), so their tokens are refused too.
+   */
+  AUTH_URL: envs.optionalUrl,
   /** How long a revoked session is remembered (at least the access-token lifetime). */
   REVOCATION_RETENTION_MS: envs.durationMs(60 * 60_000),
 

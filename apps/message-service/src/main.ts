@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { createVerifier, RevocationList } from '@im/auth-client';
+import { createVerifier, loadRevocations, RevocationList } from '@im/auth-client';
 import { connectAmqp, createBroker } from '@im/broker';
 import { parseEnv, redactConfig } from '@im/config';
 import { revocationsQueue } from '@im/contracts';
@@ -132,6 +132,14 @@ await runMain({
     lifecycle.onShutdown('close the broker', () => broker.close());
     lifecycle.onShutdown('close the database', () => store.close());
 
+    if (revocationFeed && env.AUTH_URL) {
+      // Subscribed first, then loaded: no revocation falls between the two.
+      const revoked = await loadRevocations(revocations, {
+        authUrl: env.AUTH_URL,
+        internalToken: env.INTERNAL_TOKEN,
+      });
+      logger.info({ revoked }, 'revocations loaded');
+    }
     await worker.start();
     const address = await app.listen({ port: env.PORT, host: env.HOST });
     logger.info({ address, components: [...components] }, 'listening');
