@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { chromiumLaunchOptions } from '@im/testkit';
 import {
   type Browser,
   type BrowserContext,
@@ -11,25 +11,13 @@ import {
 } from 'playwright-core';
 import { inject } from 'vitest';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 export const SCREENSHOTS = new URL('../../test-results/screenshots/', import.meta.url).pathname;
 export const PASSWORD = 'correct horse battery';
 
 export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`No Chromium at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`);
-  }
+  const options = chromiumLaunchOptions();
   await mkdir(SCREENSHOTS, { recursive: true });
-  return chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+  return chromium.launch(options);
 }
 
 /** Resolves once `check` holds, polling (for hooks, where `expect.poll` is not available). */

@@ -4,9 +4,15 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, type RunningProcess, startProcess, tsxCommand } from '@im/testkit';
+import {
+  createEmptyDatabase,
+  type EmptyDatabase,
+  freePort,
+  type RunningProcess,
+  startProcess,
+  tsxCommand,
+} from '@im/testkit';
 import type { TestProject } from 'vitest/node';
-import { createEmptyDatabase, type EmptyDatabase } from './database.js';
 
 const run = promisify(execFile);
 const webRoot = new URL('../..', import.meta.url).pathname;
