@@ -1,4 +1,4 @@
-import { type AmqpTransportOptions, type Broker, connectTransport, createBroker } from '@im/broker';
+import { type AmqpTransportOptions, type Broker, connectBroker as connectSharedBroker } from '@im/broker';
 import type { MessageName, MessagePayload } from '@im/contracts';
 import type { Logger } from '@im/logger';
 import type { EventPublisher } from './domain/outbox-relay.js';
@@ -21,17 +21,13 @@ export interface BrokerConnectOptions {
 
 /** Connects to RabbitMQ and declares the exchanges this service publishes to. */
 export async function connectBroker(options: BrokerConnectOptions): Promise<Broker> {
-  const transport = await connectTransport({
+  const broker = await connectSharedBroker({
     ...options.tuning,
     url: options.url,
     logger: options.logger,
-    connectionName: `auth-service ${options.instanceId}`,
-  });
-  const broker = createBroker({
-    transport,
-    logger: options.logger,
+    service: 'auth-service',
     instanceId: options.instanceId,
-    ...(options.namespace ? { namespace: options.namespace } : {}),
+    namespace: options.namespace,
   });
   await broker.declareTopology();
   return broker;

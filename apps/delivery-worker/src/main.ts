@@ -1,4 +1,4 @@
-import { connectTransport, createBroker } from '@im/broker';
+import { connectBroker } from '@im/broker';
 import { parseEnv, redactConfig } from '@im/config';
 import { createLogger } from '@im/logger';
 import { createMetricsRegistry, createServiceApp, runMain } from '@im/service';
@@ -23,16 +23,12 @@ await runMain({
   shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
   async start(lifecycle) {
     logger.info({ config: redactConfig(env) }, 'starting');
-    const transport = await connectTransport({
+    const broker = await connectBroker({
       url: env.AMQP_URL,
       logger,
-      connectionName: `delivery-worker ${env.INSTANCE_ID}`,
-    });
-    const broker = createBroker({
-      transport,
-      logger,
+      service: SERVICE,
       instanceId: env.INSTANCE_ID,
-      ...(env.BROKER_NAMESPACE ? { namespace: env.BROKER_NAMESPACE } : {}),
+      namespace: env.BROKER_NAMESPACE,
     });
     const metrics = createMetricsRegistry(SERVICE);
     const worker = createDeliveryWorker({

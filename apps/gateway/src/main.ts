@@ -1,5 +1,5 @@
 import { createVerifier, loadRevocations, RevocationList } from '@im/auth-client';
-import { connectTransport, createBroker } from '@im/broker';
+import { connectBroker } from '@im/broker';
 import { parseEnv, redactConfig } from '@im/config';
 import { createLogger } from '@im/logger';
 import { runMain } from '@im/service';
@@ -24,16 +24,12 @@ await runMain({
   shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
   async start(lifecycle) {
     logger.info({ config: redactConfig(env) }, 'starting');
-    const transport = await connectTransport({
+    const broker = await connectBroker({
       url: env.AMQP_URL,
       logger,
-      connectionName: `gateway ${env.INSTANCE_ID}`,
-    });
-    const broker = createBroker({
-      transport,
-      logger,
+      service: SERVICE,
       instanceId: env.INSTANCE_ID,
-      ...(env.BROKER_NAMESPACE ? { namespace: env.BROKER_NAMESPACE } : {}),
+      namespace: env.BROKER_NAMESPACE,
     });
     const revocations = new RevocationList({ retentionMs: env.REVOCATION_RETENTION_MS });
     const app = await build({

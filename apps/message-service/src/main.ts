@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { createVerifier, loadRevocations, RevocationList } from '@im/auth-client';
-import { connectAmqp, createBroker } from '@im/broker';
+import { connectBroker } from '@im/broker';
 import { parseEnv, redactConfig } from '@im/config';
 import { revocationsQueue } from '@im/contracts';
 import { migrate, pgAdapter } from '@im/db';
@@ -50,16 +50,12 @@ await runMain({
       }),
       logger,
     });
-    const transport = await connectAmqp({
+    const broker = await connectBroker({
       url: env.AMQP_URL,
       logger,
-      connectionName: `${SERVICE_NAME} ${instanceId}`,
-    });
-    const broker = createBroker({
-      transport,
-      logger,
+      service: SERVICE_NAME,
       instanceId,
-      ...(env.BROKER_NAMESPACE ? { namespace: env.BROKER_NAMESPACE } : {}),
+      namespace: env.BROKER_NAMESPACE,
     });
     const outbox = createOutboxSignal();
     const metrics = createMetricsRegistry(SERVICE_NAME);

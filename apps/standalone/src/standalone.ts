@@ -13,7 +13,7 @@ import {
   parseDuration,
   parseSealingKey,
 } from '@im/auth-service';
-import { type Broker, connectTransport, createBroker, MemoryBroker } from '@im/broker';
+import { type Broker, connectBroker, MemoryBroker } from '@im/broker';
 import { AppError } from '@im/contracts';
 import { migrate, pgAdapter, startEmbeddedPostgres } from '@im/db';
 import { createDeliveryWorker, createHttpDirectory } from '@im/delivery-worker';
@@ -108,14 +108,14 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
 
     // --- broker: one connection per service, as when they run apart ----------
     const memory = options.amqpUrl ? undefined : new MemoryBroker();
-    const connectBroker = async (service: string): Promise<Broker> => {
-      const transport = await connectTransport({
+    const brokerFor = async (service: string): Promise<Broker> => {
+      const broker = await connectBroker({
         url: options.amqpUrl,
         ...(memory ? { memoryBroker: memory } : {}),
         logger: log(service),
-        connectionName: `standalone ${service}`,
+        service,
+        instanceId: `standalone-${service}`,
       });
-      const broker = createBroker({ transport, logger: log(service), instanceId: `standalone-${service}` });
       await broker.declareTopology();
       onClose(`close ${service} broker`, () => broker.close());
       return broker;
@@ -144,7 +144,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     const authLogger = log('auth-service');
     const authStore = connectStore({ url: databaseUrl, schema: 'auth', logger: authLogger });
     onClose('close auth database', () => authStore.close());
-    const authBroker = await connectBroker('auth-service');
+    const authBroker = await brokerFor('auth-service');
     const settings: AuthSettings = {
       issuer: ISSUER,
       audience: AUDIENCE,
@@ -184,7 +184,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
       logger: messageLogger,
     });
     onClose('close message database', () => messageStore.close());
-    const messageBroker = await connectBroker('message-service');
+    const messageBroker = await brokerFor('message-service');
     const outbox = createOutboxSignal();
     const messageWorker = createMessageWorker({
       store: messageStore,
@@ -207,7 +207,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
 
     // --- delivery worker -----------------------------------------------------
     const deliveryLogger = log('delivery-worker');
-    const deliveryBroker = await connectBroker('delivery-worker');
+    const deliveryBroker = await brokerFor('delivery-worker');
     const deliveryWorker = createDeliveryWorker({
       broker: deliveryBroker,
       directory: createHttpDirectory({ baseUrl: url, internalToken: secrets.internalToken }),
@@ -219,7 +219,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
 
     // --- gateway -------------------------------------------------------------
     const gatewayLogger = log('gateway');
-    const gatewayBroker = await connectBroker('gateway');
+    const gatewayBroker = await brokerFor('gateway');
     const gatewayApp = await buildGateway({
       broker: gatewayBroker,
       verifier: createVerifier({ jwks, issuer: ISSUER, audience: AUDIENCE, revocations }),

@@ -15,7 +15,13 @@ export { BrokerHeaders } from './headers.js';
 export { type BrokerLogger, nullLogger } from './logger.js';
 export { defaultRetryPolicy, type RetryPolicy, retryDelay } from './retry.js';
 export { AmqpTransport, type AmqpTransportOptions, connectAmqp } from './transport/amqp.js';
-export { type ConnectTransportOptions, connectTransport, processMemoryBroker } from './transport/connect.js';
+export {
+  type ConnectBrokerOptions,
+  type ConnectTransportOptions,
+  connectBroker,
+  connectTransport,
+  processMemoryBroker,
+} from './transport/connect.js';
 export { MemoryBroker, MemoryTransport, type MemoryTransportOptions } from './transport/memory.js';
 export { topicMatches } from './transport/routing.js';
 export type * from './transport/types.js';

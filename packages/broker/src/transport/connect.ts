@@ -1,3 +1,4 @@
+import { type Broker, createBroker } from '../broker.js';
 import type { BrokerLogger } from '../logger.js';
 import { type AmqpTransportOptions, connectAmqp } from './amqp.js';
 import { MemoryBroker, MemoryTransport } from './memory.js';
@@ -26,5 +27,33 @@ export async function connectTransport(options: ConnectTransportOptions): Promis
   return new MemoryTransport({
     broker: memoryBroker ?? processMemoryBroker(),
     ...(rest.logger ? { logger: rest.logger } : {}),
+  });
+}
+
+export interface ConnectBrokerOptions extends ConnectTransportOptions {
+  logger: BrokerLogger;
+  /** This process, in logs, consumer tags and the connection name. */
+  instanceId: string;
+  /** Names the connection in RabbitMQ's management UI; default `<service> <instanceId>`. */
+  service: string;
+  /** Prefix of every exchange and queue name; empty or absent in production. */
+  namespace?: string | undefined;
+}
+
+/**
+ * The one way a service gets its broker: RabbitMQ when `url` is set, the
+ * in-process broker otherwise, wrapped in the typed `Broker`.
+ */
+export async function connectBroker(options: ConnectBrokerOptions): Promise<Broker> {
+  const { instanceId, service, namespace, ...transportOptions } = options;
+  const transport = await connectTransport({
+    connectionName: `${service} ${instanceId}`,
+    ...transportOptions,
+  });
+  return createBroker({
+    transport,
+    logger: options.logger,
+    instanceId,
+    ...(namespace ? { namespace } : {}),
   });
 }
